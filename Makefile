@@ -1,0 +1,42 @@
+# Ducha developer commands. `make run` starts the platform, `make test` checks it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := gateway/node_modules/.installed
+
+.PHONY: setup run test lint unit pytest compose bench deploy-check clean
+
+setup: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==26.3
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(NODE_STAMP): gateway/package.json gateway/package-lock.json
+	cd gateway && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+run: setup
+	$(VENV)/bin/ducha run
+
+lint: setup
+	$(VENV)/bin/ruff check services tests bench
+	$(VENV)/bin/ruff format --check services tests bench
+	$(VENV)/bin/mypy services tests bench
+
+pytest: setup
+	$(VENV)/bin/pytest -q
+
+test: lint pytest
+
+compose: setup
+	cd gateway && node compose.mjs
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf .ducha .pytest_cache .mypy_cache .ruff_cache

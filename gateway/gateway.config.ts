@@ -1,0 +1,87 @@
+// Hive Gateway configuration for Ducha. Every setting comes from the environment so
+// the same file serves the local stack, the tests and Kubernetes.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createInlineSigningKeyProvider,
+  createRemoteJwksSigningKeyProvider,
+  defineConfig,
+  extractFromConnectionParams,
+  extractFromHeader,
+} from '@graphql-hive/gateway';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const env = process.env;
+
+// The committed supergraph carries local default subgraph addresses; each may be
+// replaced at start-up (Kubernetes service names, test ports).
+const DEFAULT_URLS: Record<string, string> = {
+  TASKS: 'http://127.0.0.1:4101/graphql',
+  ALERTS: 'http://127.0.0.1:4102/graphql',
+  EVALUATION: 'http://127.0.0.1:4103/graphql',
+};
+
+function supergraph(): string {
+  let sdl = readFileSync(env.SUPERGRAPH_PATH ?? join(here, 'supergraph.graphql'), 'utf8');
+  for (const [name, url] of Object.entries(DEFAULT_URLS)) {
+    const override = env[`${name}_URL`];
+    if (override) sdl = sdl.split(`"${url}"`).join(JSON.stringify(override));
+  }
+  return sdl;
+}
+
+const algorithm = env.JWT_ALGORITHM ?? 'HS256';
+const signingKeyProviders = env.JWT_JWKS_URL
+  ? [createRemoteJwksSigningKeyProvider({ jwksUri: env.JWT_JWKS_URL })]
+  : [createInlineSigningKeyProvider(algorithm.startsWith('HS') ? env.JWT_SECRET! : env.JWT_PUBLIC_KEY!)];
+const devMode = env.DEV_MODE === '1' || env.DEV_MODE === 'true';
+
+if (!env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
+  throw new Error('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL must be set');
+}
+
+export const gatewayConfig = defineConfig({
+  supergraph,
+  port: Number(env.PORT ?? 4000),
+  host: env.HOST ?? '127.0.0.1',
+  graphqlEndpoint: '/graphql',
+  healthCheckEndpoint: '/healthcheck',
+  readinessCheckEndpoint: '/readiness',
+  graphiql: devMode ? { title: 'Ducha 督查' } : false,
+  landingPage: false,
+  gracefulShutdownTimeout: Number(env.GRACEFUL_SHUTDOWN_TIMEOUT_MS ?? 25000),
+  maskedErrors: true,
+  blockFieldSuggestions: !devMode,
+  maxDepth: Number(env.GATEWAY_MAX_DEPTH ?? 10),
+  maxTokens: Number(env.GATEWAY_MAX_TOKENS ?? 2000),
+  upstreamTimeout: Number(env.GATEWAY_UPSTREAM_TIMEOUT_MS ?? 30000),
+  prometheus: { metrics: true, endpoint: '/metrics' } as never,
+  jwt: {
+    signingKeyProviders,
+    lookupLocations: [
+      extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
+      extractFromConnectionParams({ name: 'authorization', prefix: 'Bearer' }),
+    ],
+    tokenVerification: {
+      algorithms: [algorithm],
+      issuer: env.JWT_ISSUER ?? 'ducha',
+      audience: env.JWT_AUDIENCE ?? 'ducha',
+    },
+    reject: { missingToken: true, invalidToken: true },
+    forward: { payload: true, token: true },
+  },
+  // Subgraphs verify the token again: pass the caller's bearer token along.
+  propagateHeaders: {
+    fromClientToSubgraphs({ request, context }) {
+      const fromHeader = request?.headers?.get('authorization');
+      const params = (context as { connectionParams?: Record<string, string> }).connectionParams;
+      const authorization = fromHeader ?? params?.authorization ?? params?.Authorization;
+      const requestId = request?.headers?.get('x-request-id');
+      return {
+        ...(authorization ? { authorization } : {}),
+        ...(requestId ? { 'x-request-id': requestId } : {}),
+      };
+    },
+  },
+});

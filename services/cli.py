@@ -1,0 +1,129 @@
+"""The `ducha` command line: run the local stack, serve a service, migrate, print SDL, mint tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from services.core.settings import get_settings
+from services.registry import DEFAULT_PORTS, SERVICE_NAMES, spec
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from services.core.app_factory import create_app
+    from services.core.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = create_app(spec(args.service), settings)
+    port = args.port or settings.port or DEFAULT_PORTS[args.service]
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+        ws="websockets-sansio",
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from services.core.db import apply_migrations, migrations_for
+
+    dsn = get_settings().require_database_url()
+    for name in args.services or SERVICE_NAMES:
+        spec(name)  # rejects unknown names
+        applied = asyncio.run(apply_migrations(dsn, name, migrations_for(name)))
+        print(
+            f"{name}: {len(applied)} migration(s) applied"
+            + (f": {', '.join(applied)}" if applied else "")
+        )
+
+
+def cmd_sdl(args: argparse.Namespace) -> None:
+    sys.stdout.write(spec(args.service).schema().as_str().rstrip() + "\n")
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from services.core.auth import Role, mint_token
+
+    roles = [Role(r).value for r in args.role]
+    print(
+        mint_token(
+            get_settings(),
+            subject=args.subject,
+            roles=roles,
+            units=args.unit,
+            name=args.name,
+            ops=args.op,
+            ttl_seconds=args.ttl,
+        )
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from services.stack import run_stack
+
+    run_stack(demo=args.demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ducha", description="Ducha 督查 supervision platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "run", help="run the whole local stack (embedded PostgreSQL and NATS by default)"
+    )
+    p.add_argument(
+        "--demo",
+        choices=["ask", "yes", "no"],
+        default="ask",
+        help="load the demo district into an empty embedded database",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve", help="serve one service (what a container runs)")
+    p.add_argument("service", choices=SERVICE_NAMES)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--host", default=None)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending migrations (DATABASE_URL)")
+    p.add_argument("services", nargs="*", help="services to migrate (default: all)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("sdl", help="print a subgraph's SDL")
+    p.add_argument("service", choices=SERVICE_NAMES)
+    p.set_defaults(func=cmd_sdl)
+
+    p = sub.add_parser("token", help="mint a development token (HS256, local secret)")
+    p.add_argument(
+        "--subject", default="00000000-0000-0000-0000-000000000001", help="person id (sub claim)"
+    )
+    p.add_argument("--name", default="督查办")
+    p.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        help="LEADER, SUPERVISION_OFFICE, UNIT_HEAD, UNIT_SUPERVISOR, CADRE, INTEGRATION",
+    )
+    p.add_argument("--unit", action="append", default=[], help="unit id in scope (repeatable)")
+    p.add_argument("--op", action="append", default=[], help="operation granted (INTEGRATION)")
+    p.add_argument("--ttl", type=int, default=12 * 3600)
+    p.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) == "token" and not args.role:
+        args.role = ["SUPERVISION_OFFICE"]
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

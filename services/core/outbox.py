@@ -1,0 +1,132 @@
+"""Transactional outbox: record events with the change, relay them to JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+import asyncpg
+from nats.js import JetStreamContext
+from prometheus_client import Counter
+
+from services.core.db import connect
+from services.core.events import Envelope
+
+log = logging.getLogger(__name__)
+
+EVENTS_PUBLISHED = Counter("ducha_events_published_total", "Events published", ["subject"])
+PUBLISH_ERRORS = Counter("ducha_event_publish_errors_total", "Failed publishes", ["subject"])
+
+
+async def record_events(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None:
+    """Write events to the outbox; call inside the transaction of the state change."""
+    rows = [(e.id, e.subject, e.model_dump(mode="json")) for e in envelopes]
+    if rows:
+        await conn.executemany(
+            "INSERT INTO outbox (id, subject, payload) VALUES ($1, $2, $3)", rows
+        )
+
+
+async def record_event(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    await record_events(conn, [envelope])
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows, marking each sent only after its PubAck.
+
+    Woken by NOTIFY (sent by a trigger at commit), with a polling fallback. Rows are
+    claimed with FOR UPDATE SKIP LOCKED, so several replicas never publish the same
+    row at once; a re-publish after a crash is dropped by JetStream's dedupe on
+    ``Nats-Msg-Id`` (the event id).
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        dsn: str,
+        schema: str,
+        poll_seconds: float = 1.0,
+        batch_size: int = 200,
+    ) -> None:
+        self.pool = pool
+        self.js = js
+        self.dsn = dsn
+        self.schema = schema
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._listen_conn: asyncpg.Connection | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        try:
+            self._listen_conn = await connect(self.dsn, self.schema)
+            await self._listen_conn.add_listener(
+                f"{self.schema}_outbox", lambda *_: self._wake.set()
+            )
+        except Exception as e:  # polling still works
+            log.warning("outbox LISTEN unavailable: %s", e)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, subject, payload FROM outbox WHERE published_at IS NULL"
+                " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self.batch_size,
+            )
+            done = []
+            for row in rows:
+                envelope = Envelope.model_validate(row["payload"])
+                try:
+                    await self.js.publish(
+                        row["subject"],
+                        envelope.to_json(),
+                        headers={"Nats-Msg-Id": str(row["id"])},
+                        timeout=5,
+                    )
+                except Exception as e:
+                    PUBLISH_ERRORS.labels(row["subject"]).inc()
+                    await conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                        row["id"],
+                        repr(e)[:500],
+                    )
+                    log.warning("publish failed, will retry: %s", e)
+                    break  # keep order: stop at the first failure
+                done.append(row["id"])
+                EVENTS_PUBLISHED.labels(row["subject"]).inc()
+            if done:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
+                    " WHERE id = ANY($1::uuid[])",
+                    done,
+                )
+            return len(done) if len(done) == len(rows) else -len(done) - 1
+
+    async def run(self) -> None:
+        await self._listen()
+        try:
+            while True:
+                try:
+                    n = await self.publish_pending()
+                except Exception as e:
+                    log.warning("outbox relay error: %s", e)
+                    n = -1
+                if n == self.batch_size:
+                    continue  # more waiting
+                if n < 0:
+                    await asyncio.sleep(min(self.poll_seconds, 0.5))
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            if self._listen_conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._listen_conn.close()

@@ -1,0 +1,84 @@
+"""Settings read from environment variables only (pydantic-settings)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".ducha")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: str | None = Field(default=None, description="PostgreSQL DSN")
+    nats_url: str | None = Field(default=None, description="NATS server URL")
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str = "ducha"
+    jwt_audience: str = "ducha"
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_level: str = "INFO"
+    log_json: bool = True
+    auto_migrate: bool = True
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    dev_mode: bool = False
+
+    outbox_poll_seconds: float = 1.0
+    consumer_max_deliver: int = 5
+    consumer_ack_wait_seconds: float = 30.0
+    stream_replicas: int = 1
+    stream_max_age_days: int = 3650
+
+    # alerts: outbound channels (unset channels are skipped with a warning)
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    wecom_corp_id: str | None = None
+    wecom_corp_secret: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_robot_base: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "ducha@localhost"
+    smtp_starttls: bool = False
+    sweep_interval_seconds: float = 300.0
+    delivery_interval_seconds: float = 5.0
+    timezone: str = "Asia/Shanghai"
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set")
+        return self.database_url
+
+    def require_nats_url(self) -> str:
+        if not self.nats_url:
+            raise RuntimeError("NATS_URL is not set")
+        return self.nats_url
+
+    def signing_secret(self) -> str:
+        """The HS256 secret: from JWT_SECRET, else generated once under the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,227 @@
+"""The whole platform on one machine: `ducha run` / `make run`.
+
+Starts embedded PostgreSQL and NATS (unless DATABASE_URL / NATS_URL are set),
+applies migrations, runs the three services and the Hive Gateway as child
+processes, prints where to go, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.core.db import apply_migrations, migrations_for
+from services.core.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from services.core.settings import Settings, get_settings
+from services.registry import DEFAULT_PORTS, GATEWAY_PORT, SERVICE_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+GATEWAY_DIR = ROOT / "gateway"
+
+
+def port_or_free(preferred: int) -> int:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            return free_port()
+
+
+@dataclass
+class Stack:
+    """Processes of a running platform; used by `ducha run`, the tests and the benchmarks."""
+
+    data_dir: Path
+    database_url: str
+    nats_url: str
+    jwt_secret: str
+    service_ports: dict[str, int] = field(default_factory=dict)
+    gateway_port: int = 0
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=self.database_url,
+            NATS_URL=self.nats_url,
+            JWT_SECRET=self.jwt_secret,
+            DATA_DIR=str(self.data_dir),
+            DEV_MODE="1",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}/graphql"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.service_ports[name]}/graphql"
+
+    def start_service(self, name: str, port: int | None = None) -> subprocess.Popen[bytes]:
+        port = port or self.service_ports.get(name) or free_port()
+        self.service_ports[name] = port
+        log = open(self.data_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name, "--port", str(port)],
+            env=self.env(),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def start_gateway(self, port: int | None = None) -> subprocess.Popen[bytes]:
+        self.gateway_port = port or self.gateway_port or free_port()
+        env = self.env()
+        env.update(PORT=str(self.gateway_port), HOST="127.0.0.1")
+        for name, p in self.service_ports.items():
+            env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{p}/graphql"
+        log = open(self.data_dir / "gateway.log", "ab")
+        proc = subprocess.Popen(
+            ["node", str(GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"), "supergraph"],
+            env=env,
+            cwd=GATEWAY_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        urls = [f"http://127.0.0.1:{p}/readyz" for p in self.service_ports.values()]
+        if self.gateway_port:
+            urls.append(f"http://127.0.0.1:{self.gateway_port}/readiness")
+        pending = list(urls)
+        while pending:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{proc.args!r} exited with {proc.returncode}; see {self.data_dir}"
+                    )
+            url = pending[0]
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=2).status_code == 200:
+                    pending.pop(0)
+                    continue
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready: {pending}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+
+def migrate_all(dsn: str) -> None:
+    async def go() -> None:
+        for name in SERVICE_NAMES:
+            await apply_migrations(dsn, name, migrations_for(name))
+
+    asyncio.run(go())
+
+
+def _ports_file(settings: Settings) -> Path:
+    return settings.data_dir / "ports.json"
+
+
+def run_stack(demo: str = "ask") -> None:
+    settings = get_settings()
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    saved = json.loads(_ports_file(settings).read_text()) if _ports_file(settings).exists() else {}
+    embedded: list[EmbeddedPostgres | EmbeddedNats] = []
+    stack: Stack | None = None
+    try:
+        dsn = settings.database_url
+        if not dsn:
+            pg = EmbeddedPostgres(data_dir / "postgres", port_or_free(saved.get("postgres", 55432)))
+            embedded.append(pg)
+            dsn = pg.start()
+            print(f"PostgreSQL (embedded) on {dsn}")
+        nats_url = settings.nats_url
+        if not nats_url:
+            nats = EmbeddedNats(data_dir / "nats", port_or_free(saved.get("nats", 54222)))
+            embedded.append(nats)
+            nats_url = nats.start()
+            print(f"NATS JetStream (embedded) on {nats_url}")
+        _ports_file(settings).write_text(
+            json.dumps({type(e).__name__.replace("Embedded", "").lower(): e.port for e in embedded})
+        )
+        migrate_all(dsn)
+        stack = Stack(data_dir, dsn, nats_url, settings.signing_secret())
+        for name in SERVICE_NAMES:
+            stack.service_ports[name] = port_or_free(DEFAULT_PORTS[name])
+            stack.start_service(name)
+        stack.start_gateway(port_or_free(GATEWAY_PORT))
+        stack.wait_ready(90)
+        _maybe_load_demo(stack, demo, external=bool(settings.database_url))
+        print(
+            "\nDucha 督查 is running.\n"
+            f"  GraphQL (gateway, GraphiQL in the browser): {stack.gateway_url}\n"
+            + "".join(f"  {n:<10} subgraph: {stack.service_url(n)}\n" for n in SERVICE_NAMES)
+            + "  Get a token (supervision office):  .venv/bin/ducha token --role SUPERVISION_OFFICE\n"
+            "  then send it as the header  Authorization: Bearer <token>\n"
+            f"  Logs: {data_dir}/*.log    Stop: Ctrl-C\n"
+        )
+        while all(p.poll() is None for p in stack.procs):
+            time.sleep(0.5)
+        print("a process exited; stopping", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping…")
+    finally:
+        if stack:
+            stack.stop()
+        for e in reversed(embedded):
+            e.stop()
+
+
+def _maybe_load_demo(stack: Stack, demo: str, external: bool) -> None:
+    """Offer the demo district on an empty embedded database (never on an external one unasked)."""
+    try:
+        from services.tasks import demo as demo_module  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    if demo == "no" or (external and demo != "yes"):
+        return
+    if not asyncio.run(demo_module.is_empty(stack.database_url)):
+        return
+    if demo == "ask":
+        if not sys.stdin.isatty():
+            answer = "y"
+        else:
+            answer = input(
+                "The database is empty. Load the demo district (90 units, ~700 cadres, ~2,200 items)? [Y/n] "
+            )
+        if answer.strip().lower() not in ("", "y", "yes"):
+            return
+    asyncio.run(demo_module.load(stack.database_url))

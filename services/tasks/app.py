@@ -1,0 +1,8 @@
+"""The tasks service: items, units, people, audit trail."""
+
+from __future__ import annotations
+
+from services.core.app_factory import ServiceSpec
+from services.tasks.graphql.schema import build_schema
+
+SPEC = ServiceSpec(name="tasks", schema=build_schema)

@@ -1,0 +1,98 @@
+"""Mutations on units and people (the office manages the organisation)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from services.core.errors import DomainError
+from services.core.graphql_base import (
+    AppInfo,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    user_error,
+)
+from services.tasks import service
+from services.tasks.graphql.item_mutations import parse_id
+from services.tasks.graphql.types import Person, Unit, UnitKind
+
+
+@strawberry.input
+class UnitCreateInput:
+    code: str
+    name: str
+    kind: UnitKind
+    category: str
+
+
+@strawberry.type
+class UnitCreateSuccess:
+    unit: Unit
+
+
+UnitCreateResult = Annotated[
+    UnitCreateSuccess | ValidationError | ConflictError, strawberry.union("UnitCreateResult")
+]
+
+
+@strawberry.input
+class PersonCreateInput:
+    name: str
+    unit_id: strawberry.ID | None = None
+    rank: str | None = None
+    position: str | None = None
+    mobile: str | None = None
+    wecom_user_id: str | None = None
+    email: str | None = None
+    roles: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PersonCreateSuccess:
+    person: Person
+
+
+PersonCreateResult = Annotated[
+    PersonCreateSuccess | ValidationError | NotFoundError, strawberry.union("PersonCreateResult")
+]
+
+
+@strawberry.type
+class OrganisationMutation:
+    @strawberry.mutation(description="新增单位")
+    async def unit_create(self, info: AppInfo, input: UnitCreateInput) -> UnitCreateResult:
+        principal = info.context.require()
+        try:
+            row = await service.create_unit(
+                info.context.pool,
+                principal,
+                input.code,
+                input.name,
+                input.kind.value,
+                input.category,
+            )
+        except DomainError as e:
+            return user_error(e)  # type: ignore[return-value]
+        return UnitCreateSuccess(unit=Unit.from_row(row))
+
+    @strawberry.mutation(description="新增人员")
+    async def person_create(self, info: AppInfo, input: PersonCreateInput) -> PersonCreateResult:
+        principal = info.context.require()
+        try:
+            row = await service.create_person(
+                info.context.pool,
+                principal,
+                name=input.name,
+                unit_id=parse_id(input.unit_id, "unitId"),
+                rank=input.rank,
+                position=input.position,
+                mobile=input.mobile,
+                wecom_user_id=input.wecom_user_id,
+                email=input.email,
+                roles=input.roles,
+            )
+        except DomainError as e:
+            return user_error(e)  # type: ignore[return-value]
+        return PersonCreateSuccess(person=Person.from_row(row))

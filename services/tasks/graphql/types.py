@@ -1,0 +1,181 @@
+"""GraphQL types owned by the tasks subgraph (entities keyed by id)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from services.core.graphql_base import AppInfo
+from services.tasks.domain import items as domain
+from services.tasks.graphql import loaders
+
+# Domain enums exposed as GraphQL enums (strawberry.enum registers the class itself).
+strawberry.enum(domain.Source, name="ItemSource", description="事项来源")
+strawberry.enum(domain.ItemState, name="ItemState", description="事项状态")
+strawberry.enum(domain.ReportingCycle, name="ReportingCycle", description="汇报周期")
+
+
+@strawberry.enum
+class UnitKind(Enum):
+    STREET = "STREET"  # 街道
+    TOWNSHIP = "TOWNSHIP"  # 乡镇
+    DEPARTMENT = "DEPARTMENT"  # 区直部门
+    OTHER = "OTHER"
+
+
+@strawberry.federation.type(
+    keys=["id"], description="单位: a street office, township or department."
+)
+class Unit:
+    id: strawberry.ID
+    code: str
+    name: str
+    kind: UnitKind
+    category: str
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Unit:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            code=row["code"],
+            name=row["name"],
+            kind=UnitKind(row["kind"]),
+            category=row["category"],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> Unit | None:
+        row = await loaders.unit_by_id(info.context).load(id)
+        return cls.from_row(row) if row else None
+
+
+@strawberry.federation.type(keys=["id"], description="人员: a cadre, head, supervisor or leader.")
+class Person:
+    id: strawberry.ID
+    name: str
+    rank: str | None
+    position: str | None
+    roles: list[str]
+    unit_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def unit(self, info: AppInfo) -> Unit | None:
+        if not self.unit_id:
+            return None
+        row = await loaders.unit_by_id(info.context).load(self.unit_id)
+        return Unit.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Person:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            name=row["name"],
+            rank=row["rank"],
+            position=row["position"],
+            roles=list(row["roles"]),
+            unit_id=str(row["unit_id"]) if row["unit_id"] else None,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> Person | None:
+        row = await loaders.person_by_id(info.context).load(id)
+        return cls.from_row(row) if row else None
+
+
+@strawberry.type
+class PlanNode:
+    date: date
+    percent: int
+
+
+@strawberry.federation.type(keys=["id"], description="督办事项: a supervision item.")
+class SupervisionItem:
+    id: strawberry.ID
+    code: str
+    title: str
+    content: str
+    source: domain.Source
+    state: domain.ItemState
+    importance: int
+    difficulty: float
+    start_date: date
+    deadline: date
+    original_deadline: date
+    reporting_cycle: domain.ReportingCycle
+    plan_nodes: list[PlanNode]
+    created_at: datetime
+    lead_unit_id: strawberry.Private[str]
+    co_unit_ids: strawberry.Private[list[str]]
+    owner_ids: strawberry.Private[list[str]]
+    responsible_leader_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="牵头单位")
+    async def lead_unit(self, info: AppInfo) -> Unit | None:
+        row = await loaders.unit_by_id(info.context).load(self.lead_unit_id)
+        return Unit.from_row(row) if row else None
+
+    @strawberry.field(description="配合单位")
+    async def co_units(self, info: AppInfo) -> list[Unit]:
+        rows = await loaders.unit_by_id(info.context).load_many(self.co_unit_ids)
+        return [Unit.from_row(r) for r in rows if r]
+
+    @strawberry.field(description="具体负责人")
+    async def owners(self, info: AppInfo) -> list[Person]:
+        rows = await loaders.person_by_id(info.context).load_many(self.owner_ids)
+        return [Person.from_row(r) for r in rows if r]
+
+    @strawberry.field(description="分包负责人")
+    async def responsible_leader(self, info: AppInfo) -> Person | None:
+        if not self.responsible_leader_id:
+            return None
+        row = await loaders.person_by_id(info.context).load(self.responsible_leader_id)
+        return Person.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: Any) -> SupervisionItem:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            code=row["code"],
+            title=row["title"],
+            content=row["content"],
+            source=domain.Source(row["source"]),
+            state=domain.ItemState(row["state"]),
+            importance=row["importance"],
+            difficulty=float(row["difficulty"]),
+            start_date=row["start_date"],
+            deadline=row["deadline"],
+            original_deadline=row["original_deadline"],
+            reporting_cycle=domain.ReportingCycle(row["reporting_cycle"]),
+            plan_nodes=[
+                PlanNode(date=date.fromisoformat(n["date"]), percent=n["percent"])
+                for n in row["plan_nodes"]
+            ],
+            created_at=row["created_at"],
+            lead_unit_id=str(row["lead_unit_id"]),
+            co_unit_ids=[str(u) for u in row["co_unit_ids"]],
+            owner_ids=[str(o) for o in row["owner_ids"]],
+            responsible_leader_id=(
+                str(row["responsible_leader_id"]) if row["responsible_leader_id"] else None
+            ),
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> SupervisionItem | None:
+        row = await loaders.item_by_id(info.context).load(id)
+        return cls.from_row(row) if row else None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ItemConnection:
+    nodes: list[SupervisionItem]
+    page_info: PageInfo
