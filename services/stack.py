@@ -91,6 +91,9 @@ class Stack:
         self.gateway_port = port or self.gateway_port or free_port()
         env = self.env()
         env.update(PORT=str(self.gateway_port), HOST="127.0.0.1")
+        # Hive Gateway reads LOG_LEVEL too, with its own names.
+        levels = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
+        env["LOG_LEVEL"] = levels.get(env.get("LOG_LEVEL", "INFO").upper(), "info")
         for name, p in self.service_ports.items():
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{p}/graphql"
         log = open(self.data_dir / "gateway.log", "ab")
