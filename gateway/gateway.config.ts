@@ -71,6 +71,20 @@ export const gatewayConfig = defineConfig({
     reject: { missingToken: true, invalidToken: true },
     forward: { payload: true, token: true },
   },
+  plugins: () => [
+    {
+      // Give authentication failures the same stable code the subgraphs use.
+      onResultProcess({ result }: { result: unknown }) {
+        const errors = (result as { errors?: Array<{ message?: string; extensions?: Record<string, unknown> }> })?.errors;
+        for (const error of errors ?? []) {
+          const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+          if (error.extensions && (status === 401 || error.message === 'Invalid authentication token provided')) {
+            error.extensions.code = 'UNAUTHENTICATED';
+          }
+        }
+      },
+    },
+  ],
   // Subgraphs verify the token again: pass the caller's bearer token along.
   propagateHeaders: {
     fromClientToSubgraphs({ request, context }) {

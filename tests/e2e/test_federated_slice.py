@@ -72,10 +72,14 @@ async def test_gateway_rejects_missing_and_forged_tokens(
     gateway: GraphQLClient, settings: Settings
 ) -> None:
     body = await gateway.as_(None).raw("{ items { nodes { id } } }")
-    assert body.get("errors") and not body.get("data")
+    assert not body.get("data")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     forged = Settings(jwt_secret="not-the-real-secret", data_dir=settings.data_dir)
     body = await gateway.as_(token(forged)).raw("{ items { nodes { id } } }")
-    assert body.get("errors") and not body.get("data")
+    assert not body.get("data")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = await gateway.as_("not-a-jwt").raw("{ items { nodes { id } } }")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_subgraph_refuses_requests_without_a_valid_token(stack: Stack) -> None:
