@@ -1,0 +1,78 @@
+"""The app every service runs: open health and metrics, guarded GraphQL, masked errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+import strawberry
+
+from services.core.app_factory import ServiceSpec, create_app
+from services.core.graphql_base import AppInfo, federation_schema
+from services.core.settings import Settings
+from tests.support.servers import token
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def whoami(self, info: AppInfo) -> str:
+        principal = info.context.require()
+        return f"{principal.subject}:{','.join(sorted(principal.roles))}"
+
+    @strawberry.field
+    def boom(self) -> str:
+        raise RuntimeError("secret internal detail: password=hunter2")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    spec = ServiceSpec(name="tasks", schema=lambda: federation_schema(query=Query))
+    app = create_app(spec, settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
+
+
+async def test_health_readiness_and_metrics_are_open(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "migrations": True, "nats": True}
+    metrics = (await client.get("/metrics")).text
+    assert "ducha_http_requests_total" in metrics
+
+
+async def test_graphql_requires_a_valid_token(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    r = await client.post("/graphql", json={"query": "{ whoami }"})
+    assert r.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    r = await client.post(
+        "/graphql",
+        json={"query": "{ whoami }"},
+        headers={"authorization": f"Bearer {token(settings, 'LEADER', subject='p-9')}"},
+    )
+    assert r.json() == {"data": {"whoami": "p-9:LEADER"}}
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    r = await client.get("/healthz", headers={"x-request-id": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    assert len((await client.get("/healthz")).headers["x-request-id"]) == 32
+
+
+async def test_unexpected_errors_are_masked_with_a_stable_code(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    r = await client.post(
+        "/graphql",
+        json={"query": "{ boom }"},
+        headers={"authorization": f"Bearer {token(settings)}", "x-request-id": "rid-1"},
+    )
+    error = r.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["extensions"]["requestId"] == "rid-1"
+    assert "hunter2" not in r.text and "Traceback" not in r.text
