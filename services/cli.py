@@ -17,7 +17,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from services.core.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, service=args.service)
     app = create_app(spec(args.service), settings)
     port = args.port or settings.port or DEFAULT_PORTS[args.service]
     uvicorn.run(

@@ -15,15 +15,21 @@ service_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("servic
 
 
 class _ContextFilter(logging.Filter):
+    def __init__(self, service: str | None) -> None:
+        super().__init__()
+        self.service = service
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
-        record.service = service_var.get()
+        record.service = service_var.get() or self.service
         return True
 
 
-def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
+def configure_logging(
+    level: str = "INFO", json_output: bool = True, service: str | None = None
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_ContextFilter())
+    handler.addFilter(_ContextFilter(service))
     if json_output:
         handler.setFormatter(
             JsonFormatter(
