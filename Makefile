@@ -23,14 +23,18 @@ run: setup
 	$(VENV)/bin/ducha run
 
 lint: setup
-	$(VENV)/bin/ruff check services tests bench
-	$(VENV)/bin/ruff format --check services tests bench
+	$(VENV)/bin/ruff check services tests bench deploy
+	$(VENV)/bin/ruff format --check services tests bench deploy
 	$(VENV)/bin/mypy services tests bench
 
 pytest: setup
 	$(VENV)/bin/pytest -q
 
-test: lint pytest
+test: lint deploy-check pytest
+
+# render deploy/overlays/* and validate them offline (deploy/check.py)
+deploy-check: setup
+	$(PY) deploy/check.py
 
 compose: setup
 	cd gateway && node compose.mjs

@@ -82,7 +82,10 @@ async def apply_migrations(dsn: str, schema: str, migrations: list[Migration]) -
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(schema))
         try:
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            # Only when absent: a role that owns its pre-created schema but may not
+            # create schemas (deploy/: one role per service) must still migrate.
+            if await conn.fetchval("SELECT to_regnamespace($1) IS NULL", f'"{schema}"'):
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             await conn.execute(f'SET search_path TO "{schema}", public')
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -1,0 +1,1 @@
+"""Kubernetes deployment of Ducha: manifests, images and the offline check (see README.md)."""

