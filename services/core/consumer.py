@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -149,16 +150,23 @@ class Consumer:
             except Exception as e:
                 log.warning("consumer %s not ready yet: %s", self.durable, e)
                 await asyncio.sleep(0.5)
-        while True:
-            try:
-                msgs = await psub.fetch(self.batch, timeout=1.0)
-            except TimeoutError:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("fetch failed on %s: %s", self.durable, e)
-                await asyncio.sleep(0.5)
-                continue
-            for msg in msgs:
-                await self.handle(msg)
+        try:
+            while True:
+                try:
+                    msgs = await psub.fetch(self.batch, timeout=1.0)
+                except TimeoutError:
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:
+                    log.warning("fetch failed on %s: %s", self.durable, e)
+                    await asyncio.sleep(0.5)
+                    continue
+                for msg in msgs:
+                    await self.handle(msg)
+        finally:
+            # nats-py's fetch takes messages off the subscription queue without
+            # task_done(), so a later nc.drain() waits its full 30 s timeout on this
+            # subscription. Unsubscribing on the way out lets shutdown finish at once.
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
