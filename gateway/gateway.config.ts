@@ -7,7 +7,6 @@ import {
   createInlineSigningKeyProvider,
   createRemoteJwksSigningKeyProvider,
   defineConfig,
-  extractFromConnectionParams,
   extractFromHeader,
 } from '@graphql-hive/gateway';
 
@@ -37,6 +36,23 @@ const signingKeyProviders = env.JWT_JWKS_URL
   : [createInlineSigningKeyProvider(algorithm.startsWith('HS') ? env.JWT_SECRET! : env.JWT_PUBLIC_KEY!)];
 const devMode = env.DEV_MODE === '1' || env.DEV_MODE === 'true';
 
+// WebSocket clients authenticate with connectionParams ({ authorization: 'Bearer <jwt>' },
+// or the bare token). The stock extractFromConnectionParams ignores the prefix and hands
+// "Bearer <jwt>" to the verifier, which rejects it: accept both forms here.
+function bearerFromConnectionParams(context: unknown): string | undefined {
+  const params = (context as { connectionParams?: Record<string, unknown> } | undefined)
+    ?.connectionParams;
+  const raw = params?.authorization ?? params?.Authorization;
+  if (typeof raw !== 'string' || !raw.trim()) return undefined;
+  const [first, second] = raw.trim().split(/\s+/, 2);
+  return second && first.toLowerCase() === 'bearer' ? second : first;
+}
+
+function extractFromWebSocketParams({ serverContext }: { serverContext?: unknown }) {
+  const token = bearerFromConnectionParams(serverContext);
+  return token ? { prefix: 'Bearer', token } : undefined;
+}
+
 if (!env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
   throw new Error('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL must be set');
 }
@@ -59,9 +75,10 @@ export const gatewayConfig = defineConfig({
   prometheus: { metrics: true, endpoint: '/metrics' } as never,
   jwt: {
     signingKeyProviders,
-    lookupLocations: [
+    // the plugin option is tokenLookupLocations (a "lookupLocations" key is silently ignored)
+    tokenLookupLocations: [
       extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
-      extractFromConnectionParams({ name: 'authorization', prefix: 'Bearer' }),
+      extractFromWebSocketParams,
     ],
     tokenVerification: {
       algorithms: [algorithm],
@@ -88,9 +105,11 @@ export const gatewayConfig = defineConfig({
   // Subgraphs verify the token again: pass the caller's bearer token along.
   propagateHeaders: {
     fromClientToSubgraphs({ request, context }) {
+      // Over WebSocket the request is the upgrade request (no Authorization header): the
+      // token comes from connectionParams and goes on as a normal bearer header.
       const fromHeader = request?.headers?.get('authorization');
-      const params = (context as { connectionParams?: Record<string, string> }).connectionParams;
-      const authorization = fromHeader ?? params?.authorization ?? params?.Authorization;
+      const fromParams = bearerFromConnectionParams(context);
+      const authorization = fromHeader ?? (fromParams ? `Bearer ${fromParams}` : undefined);
       const requestId = request?.headers?.get('x-request-id');
       return {
         ...(authorization ? { authorization } : {}),

@@ -71,6 +71,24 @@ def cmd_run(args: argparse.Namespace) -> None:
     run_stack(demo=args.demo)
 
 
+def cmd_alerts_rebuild(args: argparse.Namespace) -> None:
+    from services.alerts.cli import rebuild_command
+
+    print(asyncio.run(rebuild_command(get_settings())))
+
+
+def cmd_evaluation_rebuild(args: argparse.Namespace) -> None:
+    from services.evaluation.rebuild import rebuild_command
+
+    settings = get_settings()
+    report = asyncio.run(
+        rebuild_command(settings.require_database_url(), settings.require_nats_url(), args.schema)
+    )
+    print(report.describe())
+    if not report.equal:
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ducha", description="Ducha 督查 supervision platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--op", action="append", default=[], help="operation granted (INTEGRATION)")
     p.add_argument("--ttl", type=int, default=12 * 3600)
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser(
+        "evaluation-rebuild",
+        help="replay TASKS and ALERTS into a fresh evaluation ledger; exit 1 if it differs",
+    )
+    p.add_argument("--schema", default="evaluation_rebuild", help="schema to rebuild into")
+    p.set_defaults(func=cmd_evaluation_rebuild)
+
+    p = sub.add_parser(
+        "alerts-rebuild",
+        help="rebuild the alerts item projection by replaying the TASKS stream, then re-colour",
+    )
+    p.set_defaults(func=cmd_alerts_rebuild)
     return parser
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from pydantic import Field
@@ -24,6 +24,11 @@ class LevelChanged(EventContract):
     changed_at: datetime
     responsible_leader_id: str | None = None
     owner_ids: list[str] = Field(default_factory=list)
+    # added with the colour engine (optional, so older events still decode)
+    code: str = ""
+    title: str = ""
+    lead_unit_id: str | None = None
+    deadline: date | None = None
 
 
 CONTRACTS = registry(LevelChanged)

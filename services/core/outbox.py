@@ -113,6 +113,9 @@ class OutboxRelay:
         await self._listen()
         try:
             while True:
+                # Clear before reading: a NOTIFY that lands while a batch is being
+                # published must wake the next round, not be lost until the poll.
+                self._wake.clear()
                 try:
                     n = await self.publish_pending()
                 except Exception as e:
@@ -123,7 +126,6 @@ class OutboxRelay:
                 if n < 0:
                     await asyncio.sleep(min(self.poll_seconds, 0.5))
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         finally:

@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 300.0
     delivery_interval_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
+    # alerts: reminders and their durable delivery
+    reminder_scan_seconds: float = 300.0
+    deadline_reminder_workdays: str = "3,1"  # comma-separated working-day offsets
+    escalation_grace_workdays: int = 2
+    notification_max_attempts: int = 6
+    notification_backoff_seconds: float = 30.0
+    notification_backoff_max_seconds: float = 3600.0
+    delivery_lease_seconds: float = 120.0
+    delivery_batch: int = 200
+    wecom_robot_per_minute: int = 20
+    wecom_member_per_minute: int = 30
+    channel_timeout_seconds: float = 10.0
+    wecom_robot_markdown: bool = False  # markdown robot messages (@mentions by user id only)
 
     def require_database_url(self) -> str:
         if not self.database_url:

@@ -1,40 +1,28 @@
-"""Consumer handlers: tasks events become ledger entries."""
+"""Consumer handlers: tasks and alerts events become the projection and ledger entries."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
-import asyncpg
-
+from services.contracts import alerts as alerts_events
 from services.contracts import tasks as tasks_events
-from services.core.consumer import Subscription
-from services.core.events import Envelope, EventContract
-from services.evaluation import store
-from services.evaluation.domain.scoring import score_item_taken_on
+from services.core.consumer import Handler, Subscription
+from services.evaluation import service_projection as projection
 
 
-async def on_item_created(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:
-    assert isinstance(event, tasks_events.ItemCreated)
-    item = event.item
-    entry = score_item_taken_on(item.title, item.importance, item.difficulty)
-    for owner in item.owner_ids:
-        await store.insert_entry(
-            conn,
-            UUID(owner),
-            UUID(item.id),
-            env.id,
-            entry.rule,
-            entry.points,
-            entry.explanation,
-            env.occurred_at,
-        )
+def task_handlers() -> dict[str, Handler]:
+    handlers: dict[str, Handler] = {
+        c.type: projection.apply_item_event for c in tasks_events.ITEM_EVENTS
+    }
+    handlers[tasks_events.UnitUpserted.type] = projection.apply_unit_upserted
+    handlers[tasks_events.PersonUpserted.type] = projection.apply_person_upserted
+    return handlers
+
+
+def alert_handlers() -> dict[str, Handler]:
+    return {alerts_events.LevelChanged.type: projection.apply_level_changed}
 
 
 def subscriptions() -> list[Subscription]:
     return [
-        Subscription(
-            stream="TASKS",
-            handlers={tasks_events.ItemCreated.type: on_item_created},
-            contracts=tasks_events.CONTRACTS,
-        )
+        Subscription(stream="TASKS", handlers=task_handlers(), contracts=tasks_events.CONTRACTS),
+        Subscription(stream="ALERTS", handlers=alert_handlers(), contracts=alerts_events.CONTRACTS),
     ]

@@ -103,6 +103,18 @@ async def test_a_role_cannot_touch_another_service_schema(migrated: str, role: s
         await conn.close()
 
 
+async def test_evaluation_can_rebuild_into_its_scratch_schema(migrated: str) -> None:
+    from services.evaluation.rebuild import prepare_schema
+
+    dsn = role_dsn(migrated, "evaluation")
+    await prepare_schema(dsn, "evaluation_rebuild", "evaluation")
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT to_regclass('evaluation_rebuild.outbox') IS NOT NULL")
+    finally:
+        await conn.close()
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_each_service_is_ready_under_its_own_role(
     migrated: str, nats_server: EmbeddedNats, tmp_path: Path, service: str

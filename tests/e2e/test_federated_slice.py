@@ -58,14 +58,15 @@ async def test_item_created_through_gateway_has_alert_and_performance(
     async def read_when_projected() -> dict[str, Any] | None:
         data = await gateway(READ_ITEM, {"id": item_id})
         item = data["item"]
-        ready = item["alert"] is not None and item["owners"][0]["performance"]["entries"] > 0
+        # taking the item on, then the RED penalty once alerts has coloured it
+        ready = item["alert"] is not None and item["owners"][0]["performance"]["entries"] >= 2
         return item if ready else None
 
     item = await wait_for(read_when_projected, timeout=30)
     assert item["title"] == "背街小巷整治"
     assert item["leadUnit"]["name"] == "城关街道"
     assert item["alert"]["level"] == "RED"  # the deadline is long past
-    assert item["owners"][0]["performance"]["score"] == 2.0
+    assert item["owners"][0]["performance"]["score"] == 0.0  # +2.0 taken on, -2.0 RED
 
 
 async def test_gateway_rejects_missing_and_forged_tokens(

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
+from datetime import UTC, date, datetime
 
 import asyncpg
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from services.alerts import store
 from services.alerts.domain.colour import Level as DomainLevel
-from services.core.graphql_base import AppInfo, Context
+from services.alerts.graphql import loaders
+from services.core.graphql_base import AppInfo
 
 strawberry.enum(DomainLevel, name="AlertLevel", description="四色预警")
+
+
+@strawberry.type(description="One stretch of time an item spent in one colour.")
+class AlertPeriod:
+    level: DomainLevel
+    previous_level: DomainLevel | None
+    reason: str
+    rule_version: int | None
+    started_at: datetime
+    ended_at: datetime | None = strawberry.field(description="null while it is the current colour")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> AlertPeriod:
+        return cls(
+            level=DomainLevel(row["level"]),
+            previous_level=DomainLevel(row["previous_level"]) if row["previous_level"] else None,
+            reason=row["reason"],
+            rule_version=row["rule_version"],
+            started_at=row["started_at"],
+            ended_at=row["ended_at"],
+        )
+
+
+@strawberry.type(description="Time an item has spent in one colour.")
+class LevelDuration:
+    level: DomainLevel
+    seconds: int
 
 
 @strawberry.type(description="An item's current colour and why.")
@@ -21,16 +46,29 @@ class Alert:
     level: DomainLevel | None
     reason: str
     since: datetime | None
+    rule_version: int | None = strawberry.field(description="版本: rule settings used")
+    planned_percent: float | None = strawberry.field(description="计划进度 for today")
+    reported_percent: int | None = strawberry.field(description="已报进度 (lowest open unit)")
+    item_id: strawberry.Private[str]
 
+    @strawberry.field(description="颜色变化历史: every colour the item has had, oldest first.")
+    async def history(self, info: AppInfo) -> list[AlertPeriod]:
+        rows = await loaders.history_by_item_id(info.context).load(self.item_id)
+        return [AlertPeriod.from_row(r) for r in rows]
 
-def alert_by_item_id(ctx: Context) -> DataLoader[str, asyncpg.Record | None]:
-    async def load(keys: list[str]) -> list[asyncpg.Record | None]:
-        async with ctx.pool.acquire() as conn:
-            rows = await store.list_alerts_by_item_ids(conn, [UUID(k) for k in keys])
-        by_id = {str(r["id"]): r for r in rows}
-        return [by_id.get(k) for k in keys]
-
-    return ctx.loader("AlertByItemIdLoader", lambda: DataLoader(load_fn=load))
+    @strawberry.field(description="各颜色累计时长: total time spent in each colour so far.")
+    async def time_in_levels(self, info: AppInfo) -> list[LevelDuration]:
+        rows = await loaders.history_by_item_id(info.context).load(self.item_id)
+        now = datetime.now(UTC)
+        totals: dict[str, float] = {}
+        for r in rows:
+            spent = ((r["ended_at"] or now) - r["started_at"]).total_seconds()
+            totals[r["level"]] = totals.get(r["level"], 0.0) + max(spent, 0.0)
+        return [
+            LevelDuration(level=lv, seconds=round(totals[lv.value]))
+            for lv in DomainLevel
+            if lv.value in totals
+        ]
 
 
 @strawberry.federation.type(keys=["id"], extend=False)
@@ -39,13 +77,17 @@ class SupervisionItem:
 
     @strawberry.field(description="四色预警: the item's current colour (null until evaluated).")
     async def alert(self, info: AppInfo) -> Alert | None:
-        row = await alert_by_item_id(info.context).load(str(self.id))
+        row = await loaders.alert_by_item_id(info.context).load(str(self.id))
         if row is None:
             return None
         return Alert(
             level=DomainLevel(row["level"]) if row["level"] else None,
             reason=row["reason"],
             since=row["level_since"],
+            rule_version=row["rule_version"],
+            planned_percent=row["planned_percent"],
+            reported_percent=row["reported_percent"],
+            item_id=str(self.id),
         )
 
     @classmethod
@@ -57,3 +99,96 @@ class SupervisionItem:
 class LevelCount:
     level: DomainLevel
     count: int
+
+
+def level_counts(pairs: list[tuple[str, int]]) -> list[LevelCount]:
+    """All four colours, zeros included, most severe first."""
+    got = dict(pairs)
+    return [LevelCount(level=lv, count=got.get(lv.value, 0)) for lv in DomainLevel]
+
+
+@strawberry.federation.type(keys=["id"], extend=False)
+class Unit:
+    id: strawberry.ID
+
+    @strawberry.field(description="本单位各颜色事项数 (lead or co-unit).")
+    async def alert_counts(self, info: AppInfo) -> list[LevelCount]:
+        info.context.require()
+        pairs = await loaders.counts_by_unit_id(info.context).load(str(self.id))
+        return level_counts(pairs)
+
+    @classmethod
+    def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> Unit:
+        return cls(id=id)
+
+
+@strawberry.type(description="Colour counts of one unit.")
+class UnitAlertCounts:
+    unit: Unit
+    counts: list[LevelCount]
+
+
+@strawberry.type(description="Colour counts of one source (事项来源).")
+class SourceAlertCounts:
+    source: str
+    counts: list[LevelCount]
+
+
+@strawberry.type(description="An item on the big screen: its colour and since when.")
+class AlertedItem:
+    item: SupervisionItem
+    code: str
+    title: str
+    source: str
+    level: DomainLevel
+    reason: str
+    since: datetime | None
+    deadline: date
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> AlertedItem:
+        return cls(
+            item=SupervisionItem(id=strawberry.ID(str(row["id"]))),
+            code=row["code"],
+            title=row["title"],
+            source=row["source"],
+            level=DomainLevel(row["level"]),
+            reason=row["reason"],
+            since=row["level_since"],
+            deadline=row["deadline"],
+        )
+
+
+@strawberry.type(description="预警规则: thresholds for one source (DEFAULT for the rest).")
+class AlertRule:
+    source: str
+    lag_tolerance: int = strawberry.field(description="容差: percentage points")
+    stall_cycles: int = strawberry.field(description="停滞窗口: reporting cycles")
+    version: int
+    created_at: datetime
+    created_by: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> AlertRule:
+        return cls(
+            source=row["source"],
+            lag_tolerance=row["lag_tolerance"],
+            stall_cycles=row["stall_cycles"],
+            version=row["version"],
+            created_at=row["created_at"],
+            created_by=row["created_by"],
+        )
+
+
+@strawberry.type(description="A colour change pushed to subscribers.")
+class AlertLevelChange:
+    item: SupervisionItem
+    code: str
+    title: str
+    source: str | None
+    unit_ids: list[strawberry.ID]
+    previous_level: DomainLevel | None
+    level: DomainLevel | None
+    reason: str
+    rule_version: int
+    changed_at: datetime

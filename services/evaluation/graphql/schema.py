@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
-from services.core.graphql_base import AppInfo, federation_schema
-from services.evaluation.graphql.types import Performance, Person, score_by_person_id
+from services.core.graphql_base import federation_schema
+from services.evaluation.graphql.exemption_mutations import ExemptionMutation
+from services.evaluation.graphql.queries import Query
+from services.evaluation.graphql.settings_mutations import SettingsMutation
+from services.evaluation.graphql.types import Person, SupervisionItem, Unit
 
 
 @strawberry.type
-class Query:
-    @strawberry.field(description="The caller's own performance file.")
-    async def my_performance(self, info: AppInfo) -> Performance:
-        principal = info.context.require()
-        row = await score_by_person_id(info.context).load(principal.subject)
-        return (
-            Performance(score=row["score"], entries=row["entries"])
-            if row
-            else Performance(score=0.0, entries=0)
-        )
+class Mutation(SettingsMutation, ExemptionMutation):
+    pass
 
 
 def build_schema() -> strawberry.federation.Schema:
-    return federation_schema(query=Query, types=[Person])
+    return federation_schema(query=Query, mutation=Mutation, types=[Person, Unit, SupervisionItem])

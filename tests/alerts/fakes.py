@@ -1,0 +1,217 @@
+"""Loopback servers that speak the WeCom and SMTP contracts, scriptable for failures.
+
+``FakeWeCom`` serves ``/cgi-bin/gettoken``, ``/cgi-bin/message/send`` (application
+messages) and ``/cgi-bin/webhook/send`` (group robots) under uvicorn in a thread.
+Per-robot (20/min) and per-member (30/min) limits answer errcode 45009 like the real
+service. ``script(target, *codes)`` queues answers for a robot key or user id: an int
+errcode, or "HANG" (the request is held and never recorded, like a message lost in a
+crash). ``FakeSMTP`` is an aiosmtpd server that records messages and refuses
+recipients whose address starts with "refuse".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from typing import Any
+
+import uvicorn
+from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class FakeWeCom:
+    corp_id: str = "ww-test-corp"
+    corp_secret: str = "test-secret"
+    robot_per_minute: int = 20
+    member_per_minute: int = 30
+    port: int = 0
+    robot_messages: list[dict[str, Any]] = field(default_factory=list)
+    app_messages: list[dict[str, Any]] = field(default_factory=list)
+    token_fetches: int = 0
+    token: str = ""
+    scripts: dict[str, deque[int | str]] = field(default_factory=lambda: defaultdict(deque))
+    _robot_sent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _member_sent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def robot_url(self) -> str:
+        return f"{self.base}/cgi-bin/webhook/send"
+
+    def script(self, target: str, *answers: int | str) -> None:
+        with self._lock:
+            self.scripts[target].extend(answers)
+
+    def expire_token(self) -> None:
+        with self._lock:
+            self.token = ""
+
+    def reset(self) -> None:
+        with self._lock:
+            self.robot_messages.clear()
+            self.app_messages.clear()
+            self.scripts.clear()
+            self._robot_sent.clear()
+            self._member_sent.clear()
+            self.token_fetches = 0
+
+    def _next(self, target: str) -> int | str | None:
+        with self._lock:
+            queue = self.scripts.get(target)
+            return queue.popleft() if queue else None
+
+    @staticmethod
+    def _over(window: deque[float], limit: int) -> bool:
+        now = time.monotonic()
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) >= limit:
+            return True
+        window.append(now)
+        return False
+
+    async def gettoken(self, request: Request) -> JSONResponse:
+        q = request.query_params
+        if q.get("corpid") != self.corp_id or q.get("corpsecret") != self.corp_secret:
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        with self._lock:
+            self.token_fetches += 1
+            # like WeCom: a token still valid is handed out again, not replaced
+            self.token = self.token or f"token-{self.token_fetches}"
+            token = self.token
+        await asyncio.sleep(0.05)  # concurrent callers must wait on one fetch, not race
+        return JSONResponse(
+            {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        )
+
+    async def message_send(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        if not self.token or request.query_params.get("access_token") != self.token:
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        user = body.get("touser", "")
+        answer = self._next(user)
+        if answer == "HANG":
+            await asyncio.sleep(3600)
+        if isinstance(answer, int) and answer != 0:
+            if answer == 42001:
+                self.expire_token()
+            return JSONResponse({"errcode": answer, "errmsg": "scripted"})
+        with self._lock:
+            if self._over(self._member_sent[user], self.member_per_minute):
+                return JSONResponse({"errcode": 45009, "errmsg": "api freq out of limit"})
+            self.app_messages.append(body)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+    async def webhook_send(self, request: Request) -> JSONResponse:
+        key = request.query_params.get("key", "")
+        body = await request.json()
+        answer = self._next(key)
+        if answer == "HANG":
+            await asyncio.sleep(3600)
+        if isinstance(answer, int) and answer != 0:
+            return JSONResponse({"errcode": answer, "errmsg": "scripted"})
+        with self._lock:
+            if self._over(self._robot_sent[key], self.robot_per_minute):
+                return JSONResponse({"errcode": 45009, "errmsg": "api freq out of limit"})
+            self.robot_messages.append({"key": key, **body})
+        return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/cgi-bin/gettoken", self.gettoken),
+                Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
+                Route("/cgi-bin/webhook/send", self.webhook_send, methods=["POST"]),
+            ]
+        )
+
+    def start(self) -> FakeWeCom:
+        self.port = self.port or free_port()
+        config = uvicorn.Config(
+            self.app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake WeCom did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+
+
+@dataclass
+class Mail:
+    to: list[str]
+    subject: str
+    body: str
+
+
+class _Handler:
+    def __init__(self, box: list[Mail]) -> None:
+        self.box = box
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.startswith("refuse"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = message_from_bytes(envelope.content)
+        payload = msg.get_payload(decode=True)
+        text = (
+            payload.decode(msg.get_content_charset() or "utf-8")
+            if isinstance(payload, bytes)
+            else ""
+        )
+        subject = str(make_header(decode_header(msg.get("Subject", ""))))
+        self.box.append(Mail(list(envelope.rcpt_tos), subject, text))
+        return "250 Message accepted"
+
+
+class FakeSMTP:
+    def __init__(self) -> None:
+        self.messages: list[Mail] = []
+        self.port = free_port()
+        self._controller = Controller(_Handler(self.messages), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> FakeSMTP:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()

@@ -1,0 +1,21 @@
+"""Run the alerts service with its clock moved forward (end-to-end tests only).
+
+``python -m tests.e2e.alerts_clock PORT`` serves alerts like ``ducha serve alerts``,
+but ``services.alerts.service.now()`` returns the real time plus
+``DUCHA_TEST_CLOCK_OFFSET_DAYS`` days, so a test can let days pass for the colour
+rule and the reminders without waiting for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+
+from services.alerts import service
+from services.cli import main
+
+if __name__ == "__main__":
+    offset = timedelta(days=float(os.environ.get("DUCHA_TEST_CLOCK_OFFSET_DAYS", "0")))
+    service.set_clock(lambda: service.system_clock() + offset)
+    main(["serve", "alerts", "--port", sys.argv[1]])
