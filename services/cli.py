@@ -71,6 +71,41 @@ def cmd_run(args: argparse.Namespace) -> None:
     run_stack(demo=args.demo)
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    from services.tasks.audit import verify_database
+
+    dsn = args.database_url or get_settings().require_database_url()
+    result = asyncio.run(verify_database(dsn))
+    print(result.describe())
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from services.tasks import demo
+
+    dsn = args.database_url or get_settings().require_database_url()
+    asyncio.run(demo.migrate(dsn))
+    if not args.force and not asyncio.run(demo.is_empty(dsn)):
+        print("the tasks database already has data; not loading the demo (use --force)")
+        raise SystemExit(1)
+    asyncio.run(demo.load(dsn, seed=args.seed, scale=args.scale))
+
+
+def cmd_ledger(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from services.tasks.ledger import cli as ledger_cli
+
+    dsn = args.database_url or get_settings().require_database_url()
+    path = Path(args.path)
+    content = None if args.action == "export-items" else path.read_bytes()
+    out = asyncio.run(ledger_cli.run(dsn, args.action, content, args.year))
+    if out is not None:
+        path.write_bytes(out)
+        print(f"wrote {path}")
+
+
 def cmd_alerts_rebuild(args: argparse.Namespace) -> None:
     from services.alerts.cli import rebuild_command
 
@@ -133,6 +168,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--op", action="append", default=[], help="operation granted (INTEGRATION)")
     p.add_argument("--ttl", type=int, default=12 * 3600)
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser(
+        "audit-verify", help="check the audit trail's hash chain; exit 1 at the first broken entry"
+    )
+    p.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+    p.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("demo", help="load the demo district (90 units, ~700 cadres, ~2,200 items)")
+    p.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+    p.add_argument("--seed", type=int, default=2018)
+    p.add_argument("--force", action="store_true", help="load even if the database has data")
+    p.add_argument("--scale", type=float, default=1.0, help="fraction of the ~2,200 items")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ledger", help="台账: import/export items, units and people as .xlsx")
+    p.add_argument("action", choices=["import-items", "import-organisation", "export-items"])
+    p.add_argument("path", help=".xlsx file to read (import) or write (export)")
+    p.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+    p.add_argument("--year", type=int, default=None, help="export: only items of this year")
+    p.set_defaults(func=cmd_ledger)
 
     p = sub.add_parser(
         "evaluation-rebuild",

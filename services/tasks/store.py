@@ -11,7 +11,13 @@ from asyncpg import Record as Row
 ITEM_COLUMNS = (
     "id, code, title, content, source, importance, difficulty, start_date, deadline,"
     " original_deadline, reporting_cycle, state, lead_unit_id, co_unit_ids,"
-    " responsible_leader_id, owner_ids, plan_nodes, version, created_at, completed_at"
+    " responsible_leader_id, owner_ids, plan_nodes, version, created_at, completed_at,"
+    " (SELECT coalesce(jsonb_agg(jsonb_build_object("
+    "   'unit_id', a.unit_id, 'role', a.role, 'state', a.state, 'percent', a.percent,"
+    "   'last_report_at', a.last_report_at, 'signed_at', a.signed_at,"
+    "   'completed_at', a.completed_at, 'returned_reason', a.returned_reason)"
+    "   ORDER BY a.role DESC, a.unit_id), '[]'::jsonb)"
+    "  FROM assignments a WHERE a.item_id = items.id) AS assignments"
 )
 
 
@@ -39,7 +45,54 @@ async def insert_person(conn: asyncpg.Connection, **p: Any) -> Row:
         p.get("mobile"),
         p.get("wecom_user_id"),
         p.get("email"),
-        p.get("roles", []),
+        p.get("roles") or [],
+    )
+
+
+async def get_unit_by_code(conn: asyncpg.Connection, code: str) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM units WHERE code = $1", code)
+
+
+async def lock_unit(conn: asyncpg.Connection, unit_id: UUID) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM units WHERE id = $1 FOR UPDATE", unit_id)
+
+
+UNIT_UPDATABLE = ("code", "name", "kind", "category")
+PERSON_UPDATABLE = (
+    "name",
+    "unit_id",
+    "rank",
+    "position",
+    "mobile",
+    "wecom_user_id",
+    "email",
+    "roles",
+)
+
+
+def _assignments(values: dict[str, Any], allowed: tuple[str, ...]) -> tuple[str, list[Any]]:
+    cols = [c for c in allowed if c in values]  # column names from the whitelist only
+    sets = "".join(f"{c} = ${i + 2}, " for i, c in enumerate(cols))
+    return sets, [values[c] for c in cols]
+
+
+async def update_unit(conn: asyncpg.Connection, unit_id: UUID, values: dict[str, Any]) -> Row:
+    sets, args = _assignments(values, UNIT_UPDATABLE)
+    return await conn.fetchrow(
+        f"UPDATE units SET {sets}version = version + 1 WHERE id = $1 RETURNING *", unit_id, *args
+    )
+
+
+async def lock_person(conn: asyncpg.Connection, person_id: UUID) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM people WHERE id = $1 FOR UPDATE", person_id)
+
+
+async def update_person(conn: asyncpg.Connection, person_id: UUID, values: dict[str, Any]) -> Row:
+    sets, args = _assignments(values, PERSON_UPDATABLE)
+    return await conn.fetchrow(
+        f"UPDATE people SET {sets}version = version + 1 WHERE id = $1 RETURNING *",
+        person_id,
+        *args,
     )
 
 
@@ -76,8 +129,9 @@ async def insert_item(conn: asyncpg.Connection, **i: Any) -> Row:
     return await conn.fetchrow(
         "INSERT INTO items (id, code, title, content, source, importance, difficulty,"
         " start_date, deadline, original_deadline, reporting_cycle, state, lead_unit_id,"
-        " co_unit_ids, responsible_leader_id, owner_ids, plan_nodes, created_by)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
+        " co_unit_ids, responsible_leader_id, owner_ids, plan_nodes, created_by, created_at)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
+        " coalesce($18, now()))"
         f" RETURNING {ITEM_COLUMNS}",
         i["id"],
         i["code"],
@@ -96,6 +150,7 @@ async def insert_item(conn: asyncpg.Connection, **i: Any) -> Row:
         i["owner_ids"],
         i["plan_nodes"],
         i["created_by"],
+        i.get("created_at"),
     )
 
 

@@ -35,6 +35,7 @@ class UnitCreateSuccess:
 UnitCreateResult = Annotated[
     UnitCreateSuccess | ValidationError | ConflictError, strawberry.union("UnitCreateResult")
 ]
+# (unit_create validates kind through the UnitKind enum; a duplicate code is a ConflictError)
 
 
 @strawberry.input
@@ -59,8 +60,95 @@ PersonCreateResult = Annotated[
 ]
 
 
+@strawberry.input(description="Only the given fields change.")
+class UnitUpdateInput:
+    id: strawberry.ID
+    code: str | None = None
+    name: str | None = None
+    kind: UnitKind | None = None
+    category: str | None = None
+
+
+@strawberry.type
+class UnitUpdateSuccess:
+    unit: Unit
+
+
+UnitUpdateResult = Annotated[
+    UnitUpdateSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("UnitUpdateResult"),
+]
+
+
+@strawberry.input(description="Only the given fields change; an empty string clears a field.")
+class PersonUpdateInput:
+    id: strawberry.ID
+    name: str | None = None
+    unit_id: strawberry.ID | None = None
+    rank: str | None = None
+    position: str | None = None
+    mobile: str | None = None
+    wecom_user_id: str | None = None
+    email: str | None = None
+    roles: list[str] | None = None
+
+
+@strawberry.type
+class PersonUpdateSuccess:
+    person: Person
+
+
+PersonUpdateResult = Annotated[
+    PersonUpdateSuccess | ValidationError | NotFoundError, strawberry.union("PersonUpdateResult")
+]
+
+
 @strawberry.type
 class OrganisationMutation:
+    @strawberry.mutation(description="修改单位 (office)")
+    async def unit_update(self, info: AppInfo, input: UnitUpdateInput) -> UnitUpdateResult:
+        principal = info.context.require()
+        try:
+            changes = service.UnitChanges(
+                code=input.code,
+                name=input.name,
+                kind=input.kind.value if input.kind else None,
+                category=input.category,
+            )
+            row = await service.update_unit(
+                info.context.pool,
+                principal,
+                parse_id(input.id, "id"),  # type: ignore[arg-type]
+                changes,
+            )
+        except DomainError as e:
+            return user_error(e)  # type: ignore[return-value]
+        return UnitUpdateSuccess(unit=Unit.from_row(row))
+
+    @strawberry.mutation(description="修改人员 (office)")
+    async def person_update(self, info: AppInfo, input: PersonUpdateInput) -> PersonUpdateResult:
+        principal = info.context.require()
+        try:
+            changes = service.PersonChanges(
+                name=input.name,
+                unit_id=parse_id(input.unit_id, "unitId"),
+                rank=input.rank,
+                position=input.position,
+                mobile=input.mobile,
+                wecom_user_id=input.wecom_user_id,
+                email=input.email,
+                roles=input.roles,
+            )
+            row = await service.update_person(
+                info.context.pool,
+                principal,
+                parse_id(input.id, "id"),  # type: ignore[arg-type]
+                changes,
+            )
+        except DomainError as e:
+            return user_error(e)  # type: ignore[return-value]
+        return PersonUpdateSuccess(person=Person.from_row(row))
+
     @strawberry.mutation(description="新增单位")
     async def unit_create(self, info: AppInfo, input: UnitCreateInput) -> UnitCreateResult:
         principal = info.context.require()

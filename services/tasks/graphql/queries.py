@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Annotated
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import strawberry
 
 from services.core.auth import Principal
 from services.core.graphql_base import AppInfo
-from services.tasks import store
+from services.tasks import store, store_queries
+from services.tasks.domain import items as domain
+from services.tasks.domain.access import ItemScope, can_read
 from services.tasks.graphql import loaders
+from services.tasks.graphql.lifecycle_types import StatisticsDimension, StatisticsRow
 from services.tasks.graphql.types import ItemConnection, PageInfo, Person, SupervisionItem, Unit
 
 MAX_PAGE = 200
@@ -29,26 +34,76 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID] | None:
         return None
 
 
+def _uuid(value: object) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+def list_scope(principal: Principal) -> store_queries.Scope | None:
+    """What a list may contain (None: everything), by the rules of domain.access:
+    unit roles and integration accounts see their units' items, cadres their own."""
+    if principal.sees_everything:
+        return None
+    roles = {str(r) for r in principal.roles}
+    units: list[UUID] = []
+    if roles & {"UNIT_HEAD", "UNIT_SUPERVISOR", "INTEGRATION"}:
+        units = [u for x in principal.unit_ids if (u := _uuid(x)) is not None]
+    person = _uuid(principal.subject) if "CADRE" in roles else None
+    return store_queries.Scope(units, person)
+
+
 def item_scope(principal: Principal) -> tuple[list[UUID] | None, UUID | None]:
     """(unit ids, person id) a caller is limited to; (None, None) means everything."""
-    if principal.sees_everything:
-        return None, None
-    units = [UUID(u) for u in principal.unit_ids]
-    try:
-        person = UUID(principal.subject)
-    except ValueError:
-        person = None
-    return units, person
+    scope = list_scope(principal)
+    return (None, None) if scope is None else (scope.unit_ids, scope.person_id)
 
 
 def visible(principal: Principal, item: SupervisionItem) -> bool:
-    if principal.sees_everything:
-        return True
-    units = {item.lead_unit_id, *item.co_unit_ids}
-    return bool(units & principal.unit_ids) or principal.subject in {
-        *item.owner_ids,
-        item.responsible_leader_id,
-    }
+    scope = ItemScope.of(
+        item.lead_unit_id, item.co_unit_ids, item.owner_ids, item.responsible_leader_id
+    )
+    return can_read(principal, scope)
+
+
+@strawberry.input(description="Filters of the item list; every given one must match.")
+class ItemFilter:
+    unit_id: strawberry.ID | None = strawberry.field(default=None, description="lead or co-unit")
+    states: list[domain.ItemState] | None = None
+    sources: list[domain.Source] | None = None
+    responsible_leader_id: strawberry.ID | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    keyword: str | None = strawberry.field(default=None, description="in title or content")
+    year: int | None = strawberry.field(default=None, description="year of the start date")
+
+
+def to_store_filter(
+    f: ItemFilter | None, unit_id: strawberry.ID | None = None
+) -> store_queries.ItemFilter | None:
+    """None when an id cannot match anything (the list is then empty)."""
+    out = store_queries.ItemFilter()
+    if unit_id is not None:
+        out.unit_id = _uuid(unit_id)
+        if out.unit_id is None:
+            return None
+    if f is None:
+        return out
+    if f.unit_id is not None:
+        out.unit_id = _uuid(f.unit_id)
+        if out.unit_id is None:
+            return None
+    if f.responsible_leader_id is not None:
+        out.responsible_leader_id = _uuid(f.responsible_leader_id)
+        if out.responsible_leader_id is None:
+            return None
+    out.states = [s.value for s in f.states or []]
+    out.sources = [s.value for s in f.sources or []]
+    out.deadline_from, out.deadline_to, out.year = f.deadline_from, f.deadline_to, f.year
+    keyword = (f.keyword or "").strip()[:100]
+    out.keyword = keyword or None
+    return out
 
 
 @strawberry.type
@@ -60,18 +115,22 @@ class Query:
         first: int = 50,
         after: str | None = None,
         unit_id: strawberry.ID | None = None,
+        filter: ItemFilter | None = None,
     ) -> ItemConnection:
         principal = info.context.require()
         limit = max(1, min(first, MAX_PAGE))
-        scope_units, scope_person = item_scope(principal)
+        criteria = to_store_filter(filter, unit_id)
+        if criteria is None:
+            return ItemConnection(
+                nodes=[], page_info=PageInfo(has_next_page=False, end_cursor=None)
+            )
         async with info.context.pool.acquire() as conn:
-            rows = await store.list_items_page(
+            rows = await store_queries.list_items_filtered(
                 conn,
                 limit + 1,
                 decode_cursor(after) if after else None,
-                UUID(unit_id) if unit_id else None,
-                scope_units,
-                scope_person,
+                criteria,
+                list_scope(principal),
             )
         page = rows[:limit]
         return ItemConnection(
@@ -90,6 +149,55 @@ class Query:
             return None
         item = SupervisionItem.from_row(row)
         return item if visible(principal, item) else None
+
+    @strawberry.field(
+        description="统计: item counts grouped by year, source, unit (lead or co) or state."
+    )
+    async def item_statistics(
+        self,
+        info: AppInfo,
+        group_by: StatisticsDimension,
+        filter: ItemFilter | None = None,
+        today: Annotated[
+            date | None,
+            strawberry.argument(description="Reference day for on-track/overdue (default: today)"),
+        ] = None,
+    ) -> list[StatisticsRow]:
+        principal = info.context.require()
+        criteria = to_store_filter(filter)
+        if criteria is None:
+            return []
+        day = today or datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
+        async with info.context.pool.acquire() as conn:
+            rows = await store_queries.item_statistics(
+                conn, group_by.value, day, criteria, list_scope(principal)
+            )
+        labels: dict[str, str] = {}
+        if group_by == StatisticsDimension.UNIT:
+            units = await loaders.unit_by_id(info.context).load_many([r["key"] for r in rows])
+            labels = {str(u["id"]): u["name"] for u in units if u}
+        elif group_by == StatisticsDimension.SOURCE:
+            labels = {s.value: label for s, label in domain.SOURCE_LABELS.items()}
+        elif group_by == StatisticsDimension.STATE:
+            from services.tasks.domain.lifecycle import STATE_LABELS
+
+            labels = STATE_LABELS
+        return [
+            StatisticsRow(
+                key=r["key"],
+                label=labels.get(r["key"], r["key"]),
+                total=r["total"],
+                completed=r["completed"],
+                completed_on_time=r["completed_on_time"],
+                open=r["open"],
+                on_track=r["on_track"],
+                overdue=r["overdue"],
+                suspended=r["suspended"],
+                cancelled=r["cancelled"],
+                completed_or_on_track=r["completed"] + r["on_track"],
+            )
+            for r in rows
+        ]
 
     @strawberry.field(description="All units (单位).")
     async def units(self, info: AppInfo) -> list[Unit]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import asyncpg
 import strawberry
@@ -12,6 +12,19 @@ import strawberry
 from services.core.graphql_base import AppInfo
 from services.tasks.domain import items as domain
 from services.tasks.graphql import loaders
+
+if TYPE_CHECKING:
+    from services.tasks.graphql.audit_queries import AuditEntry
+    from services.tasks.graphql.lifecycle_types import (
+        Assignment,
+        Chase,
+        Extension,
+        Instruction,
+        ProgressReport,
+        Verification,
+    )
+
+LIFECYCLE = "services.tasks.graphql.lifecycle_types"
 
 # Domain enums exposed as GraphQL enums (strawberry.enum registers the class itself).
 strawberry.enum(domain.Source, name="ItemSource", description="事项来源")
@@ -61,6 +74,26 @@ class Person:
     position: str | None
     roles: list[str]
     unit_id: strawberry.Private[str | None]
+    contact: strawberry.Private[dict[str, str | None]]
+
+    def _contact(self, info: AppInfo, key: str) -> str | None:
+        """Contact details: for the office, leaders and the person themself only."""
+        p = info.context.principal
+        if p is None or not (p.sees_everything or p.subject == str(self.id)):
+            return None
+        return self.contact.get(key)
+
+    @strawberry.field(description="手机 (office, leaders and the person only)")
+    def mobile(self, info: AppInfo) -> str | None:
+        return self._contact(info, "mobile")
+
+    @strawberry.field(description="企业微信 user id (office, leaders and the person only)")
+    def wecom_user_id(self, info: AppInfo) -> str | None:
+        return self._contact(info, "wecom_user_id")
+
+    @strawberry.field(description="邮箱 (office, leaders and the person only)")
+    def email(self, info: AppInfo) -> str | None:
+        return self._contact(info, "email")
 
     @strawberry.field
     async def unit(self, info: AppInfo) -> Unit | None:
@@ -78,6 +111,7 @@ class Person:
             position=row["position"],
             roles=list(row["roles"]),
             unit_id=str(row["unit_id"]) if row["unit_id"] else None,
+            contact={k: row[k] for k in ("mobile", "wecom_user_id", "email")},
         )
 
     @classmethod
@@ -108,6 +142,11 @@ class SupervisionItem:
     reporting_cycle: domain.ReportingCycle
     plan_nodes: list[PlanNode]
     created_at: datetime
+    completed_at: datetime | None
+    version: int = strawberry.field(description="Aggregate version (bumped on every change).")
+    assignments: list[Annotated[Assignment, strawberry.lazy(LIFECYCLE)]] = strawberry.field(
+        description="承办单位: one assignment per unit with its state and percent."
+    )
     lead_unit_id: strawberry.Private[str]
     co_unit_ids: strawberry.Private[list[str]]
     owner_ids: strawberry.Private[list[str]]
@@ -135,8 +174,64 @@ class SupervisionItem:
         row = await loaders.person_by_id(info.context).load(self.responsible_leader_id)
         return Person.from_row(row) if row else None
 
+    @strawberry.field(description="进度汇报, oldest first")
+    async def reports(
+        self, info: AppInfo
+    ) -> list[Annotated[ProgressReport, strawberry.lazy(LIFECYCLE)]]:
+        from services.tasks.graphql import lifecycle_types as lt
+
+        rows = await lt.history_loader(info.context, "progress_reports").load(str(self.id))
+        return [lt.ProgressReport.from_row(r) for r in rows]
+
+    @strawberry.field(description="核实 decisions (with on-site inspection records)")
+    async def verifications(
+        self, info: AppInfo
+    ) -> list[Annotated[Verification, strawberry.lazy(LIFECYCLE)]]:
+        from services.tasks.graphql import lifecycle_types as lt
+
+        rows = await lt.history_loader(info.context, "verifications").load(str(self.id))
+        return [lt.Verification.from_row(r) for r in rows]
+
+    @strawberry.field(description="延期申请")
+    async def extensions(
+        self, info: AppInfo
+    ) -> list[Annotated[Extension, strawberry.lazy(LIFECYCLE)]]:
+        from services.tasks.graphql import lifecycle_types as lt
+
+        rows = await lt.history_loader(info.context, "extensions").load(str(self.id))
+        return [lt.Extension.from_row(r) for r in rows]
+
+    @strawberry.field(description="领导批示")
+    async def instructions(
+        self, info: AppInfo
+    ) -> list[Annotated[Instruction, strawberry.lazy(LIFECYCLE)]]:
+        from services.tasks.graphql import lifecycle_types as lt
+
+        rows = await lt.history_loader(info.context, "instructions").load(str(self.id))
+        return [lt.Instruction.from_row(r) for r in rows]
+
+    @strawberry.field(description="催办 records")
+    async def chases(self, info: AppInfo) -> list[Annotated[Chase, strawberry.lazy(LIFECYCLE)]]:
+        from services.tasks.graphql import lifecycle_types as lt
+
+        rows = await lt.history_loader(info.context, "chases").load(str(self.id))
+        return [lt.Chase.from_row(r) for r in rows]
+
+    @strawberry.field(description="痕迹: this item's audit entries, oldest first")
+    async def audit_trail(
+        self, info: AppInfo
+    ) -> list[Annotated[AuditEntry, strawberry.lazy("services.tasks.graphql.audit_queries")]]:
+        from services.tasks.graphql import audit_queries
+        from services.tasks.graphql import lifecycle_types as lt
+
+        rows = await lt.audit_loader(info.context).load(str(self.id))
+        return [audit_queries.AuditEntry.from_row(r) for r in rows]
+
     @classmethod
     def from_row(cls, row: Any) -> SupervisionItem:
+        from services.tasks.graphql.lifecycle_types import Assignment
+
+        keys = row.keys()
         return cls(
             id=strawberry.ID(str(row["id"])),
             code=row["code"],
@@ -155,6 +250,12 @@ class SupervisionItem:
                 for n in row["plan_nodes"]
             ],
             created_at=row["created_at"],
+            completed_at=row["completed_at"],
+            version=row["version"],
+            assignments=[
+                Assignment.from_json(a)
+                for a in (row["assignments"] if "assignments" in keys else None) or []
+            ],
             lead_unit_id=str(row["lead_unit_id"]),
             co_unit_ids=[str(u) for u in row["co_unit_ids"]],
             owner_ids=[str(o) for o in row["owner_ids"]],

@@ -1,0 +1,1 @@
+"""台账: supervision items, units and people in and out of Excel (.xlsx, Chinese headers)."""

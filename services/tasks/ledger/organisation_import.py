@@ -1,0 +1,163 @@
+"""Bulk-load units (sheet 单位) and people (sheet 人员) from .xlsx: all rows or none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from services.core.auth import Principal, Role
+from services.core.errors import DomainError, Forbidden, ValidationFailed
+from services.tasks import service
+from services.tasks.domain.items import clean_text
+from services.tasks.ledger import cells
+from services.tasks.ledger.cells import CellError, RowError
+from services.tasks.ledger.errors import LedgerRejected
+from services.tasks.ledger.resolve import Directory
+from services.tasks.ledger.workbook import Sheet, open_workbook, read_sheet
+
+UNIT_SHEET, PEOPLE_SHEET = "单位", "人员"
+UNIT_HEADERS = ["单位编码", "单位名称", "单位类型", "评价类别"]
+PEOPLE_HEADERS = ["姓名", "所属单位", "职级", "职务", "手机", "企业微信账号", "邮箱", "角色"]
+UNIT_REQUIRED = ["单位编码", "单位名称", "单位类型"]
+PEOPLE_REQUIRED = ["姓名"]
+
+
+@dataclass
+class OrganisationImported:
+    units: list[asyncpg.Record] = field(default_factory=list)
+    people: list[asyncpg.Record] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    row: int
+    code: str
+    name: str
+    kind: str
+    category: str
+
+
+@dataclass(frozen=True)
+class _Person:
+    row: int
+    values: dict[str, Any]
+    unit_label: str | None
+
+
+def _parse_units(sheet: Sheet, directory: Directory) -> tuple[list[_Unit], list[RowError]]:
+    units: list[_Unit] = []
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for number, values in sheet.rows:
+        try:
+            code = clean_text(cells.text(sheet.value(values, "单位编码")), "单位编码", 32)
+            name = clean_text(cells.text(sheet.value(values, "单位名称")), "单位名称", 100)
+        except DomainError as e:
+            errors.append(RowError(sheet.name, number, e.field, e.message))
+            continue
+        try:
+            kind = cells.parse_unit_kind(sheet.value(values, "单位类型"))
+        except CellError as e:
+            errors.append(RowError(sheet.name, number, "单位类型", str(e)))
+            continue
+        category = cells.text(sheet.value(values, "评价类别")) or cells.UNIT_KIND_LABELS[kind]
+        if code in seen or name in seen:
+            errors.append(RowError(sheet.name, number, "单位编码", "表内单位编码或名称重复"))
+            continue
+        if code in directory.units or name in directory.units:
+            errors.append(RowError(sheet.name, number, "单位编码", f"单位已存在: {code} {name}"))
+            continue
+        seen |= {code, name}
+        units.append(_Unit(number, code, name, kind, category[:50]))
+    return units, errors
+
+
+def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], list[RowError]]:
+    people: list[_Person] = []
+    errors: list[RowError] = []
+    for number, values in sheet.rows:
+        before = len(errors)
+        name = cells.text(sheet.value(values, "姓名"))
+        if not name or len(name) > 50:
+            errors.append(RowError(sheet.name, number, "姓名", "不能为空，且不超过 50 个字符"))
+        unit = cells.text(sheet.value(values, "所属单位")) or None
+        if unit and unit not in known_units:
+            errors.append(RowError(sheet.name, number, "所属单位", f"找不到单位: {unit}"))
+        try:
+            roles = cells.parse_roles(sheet.value(values, "角色"))
+        except CellError as e:
+            errors.append(RowError(sheet.name, number, "角色", str(e)))
+            roles = []
+        mobile = cells.text(sheet.value(values, "手机"))
+        if mobile and not (mobile.isdigit() and 7 <= len(mobile) <= 15):
+            errors.append(RowError(sheet.name, number, "手机", f"手机号码无效: {mobile}"))
+        email = cells.text(sheet.value(values, "邮箱"))
+        if email and ("@" not in email or len(email) > 200):
+            errors.append(RowError(sheet.name, number, "邮箱", f"邮箱无效: {email}"))
+        if len(errors) > before:
+            continue
+        people.append(
+            _Person(
+                number,
+                {
+                    "name": name,
+                    "rank": cells.text(sheet.value(values, "职级")) or None,
+                    "position": cells.text(sheet.value(values, "职务")) or None,
+                    "mobile": mobile or None,
+                    "wecom_user_id": cells.text(sheet.value(values, "企业微信账号")) or None,
+                    "email": email or None,
+                    "roles": roles,
+                },
+                unit,
+            )
+        )
+    return people, errors
+
+
+async def import_organisation(
+    pool: asyncpg.Pool, principal: Principal, content: bytes
+) -> OrganisationImported:
+    if not principal.has(Role.SUPERVISION_OFFICE):
+        raise Forbidden("只有督查办可以导入单位和人员")
+    workbook = open_workbook(content)
+    try:
+        names = workbook.sheetnames
+        if UNIT_SHEET not in names and PEOPLE_SHEET not in names:
+            raise ValidationFailed("需要名为「单位」或「人员」的工作表", field="file")
+        unit_sheet = (
+            read_sheet(workbook[UNIT_SHEET], UNIT_REQUIRED) if UNIT_SHEET in names else None
+        )
+        people_sheet = (
+            read_sheet(workbook[PEOPLE_SHEET], PEOPLE_REQUIRED) if PEOPLE_SHEET in names else None
+        )
+    finally:
+        workbook.close()
+    async with pool.acquire() as conn:
+        directory = await Directory.load(conn)
+    units, errors = _parse_units(unit_sheet, directory) if unit_sheet else ([], [])
+    known = set(directory.units) | {u.code for u in units} | {u.name for u in units}
+    people, people_errors = _parse_people(people_sheet, known) if people_sheet else ([], [])
+    errors += people_errors
+    if errors:
+        raise LedgerRejected(errors)
+    done = OrganisationImported()
+    async with pool.acquire() as conn, conn.transaction():
+        for u in units:
+            try:
+                row = await service.create_unit(conn, principal, u.code, u.name, u.kind, u.category)
+            except DomainError as e:
+                errors.append(RowError(UNIT_SHEET, u.row, None, e.message))
+                continue
+            directory.add_unit(u.code, u.name, row["id"])
+            done.units.append(row)
+        for p in people:
+            values = dict(p.values, unit_id=directory.unit(p.unit_label) if p.unit_label else None)
+            try:
+                done.people.append(await service.create_person(conn, principal, **values))
+            except DomainError as e:
+                errors.append(RowError(PEOPLE_SHEET, p.row, None, e.message))
+        if errors:
+            raise LedgerRejected(errors)
+    return done

@@ -1,0 +1,155 @@
+"""SQL of the item list with filters and of the statistics.
+
+Dynamic filters go through :class:`Where`: conditions are fixed SQL fragments
+chosen by code, user values only ever travel as bind parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from asyncpg import Record as Row
+
+from services.tasks.store import ITEM_COLUMNS
+
+OPEN_STATES = ["ASSIGNED", "IN_PROGRESS", "COMPLETION_REQUESTED"]
+TEXT_EXPR = "(title || ' ' || content)"
+
+
+@dataclass
+class ItemFilter:
+    """Filters of the item list; None / empty means "any"."""
+
+    unit_id: UUID | None = None
+    states: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    responsible_leader_id: UUID | None = None
+    deadline_from: date | None = None
+    deadline_to: date | None = None
+    keyword: str | None = None
+    year: int | None = None
+
+
+@dataclass
+class Scope:
+    """What a caller who does not see everything may read (see domain.access)."""
+
+    unit_ids: list[UUID]
+    person_id: UUID | None
+
+
+class Where:
+    """Collects ``AND``-ed conditions; ``add`` binds values as $n parameters."""
+
+    def __init__(self, first_param: int = 1) -> None:
+        self.parts: list[str] = []
+        self.args: list[Any] = []
+        self._next = first_param
+
+    def param(self, value: Any) -> str:
+        self.args.append(value)
+        ref = f"${self._next}"
+        self._next += 1
+        return ref
+
+    def add(self, template: str, *values: Any) -> None:
+        """``template`` uses ``{}`` for each value, e.g. ``"state = ANY({})"``."""
+        self.parts.append(template.format(*(self.param(v) for v in values)))
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "TRUE"
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def item_conditions(f: ItemFilter, scope: Scope | None, where: Where) -> Where:
+    if f.unit_id is not None:
+        unit = where.param(f.unit_id)
+        where.parts.append(f"(lead_unit_id = {unit} OR co_unit_ids @> ARRAY[{unit}::uuid])")
+    # one value: a plain equality lets the planner walk (state|source, created_at) in order
+    if len(f.states) == 1:
+        where.add("state = {}", f.states[0])
+    elif f.states:
+        where.add("state = ANY({}::text[])", f.states)
+    if len(f.sources) == 1:
+        where.add("source = {}", f.sources[0])
+    elif f.sources:
+        where.add("source = ANY({}::text[])", f.sources)
+    if f.responsible_leader_id is not None:
+        where.add("responsible_leader_id = {}", f.responsible_leader_id)
+    if f.deadline_from is not None:
+        where.add("deadline >= {}", f.deadline_from)
+    if f.deadline_to is not None:
+        where.add("deadline <= {}", f.deadline_to)
+    if f.keyword:
+        where.add(f"{TEXT_EXPR} ILIKE {{}}", f"%{escape_like(f.keyword)}%")
+    if f.year is not None:
+        where.add("extract(year FROM start_date)::int = {}", f.year)
+    if scope is not None:
+        units = where.param(scope.unit_ids)
+        person = where.param(scope.person_id)
+        where.parts.append(
+            f"(lead_unit_id = ANY({units}::uuid[]) OR co_unit_ids && {units}::uuid[]"
+            f" OR ({person}::uuid IS NOT NULL AND (owner_ids @> ARRAY[{person}::uuid]"
+            f" OR responsible_leader_id = {person}::uuid)))"
+        )
+    return where
+
+
+async def list_items_filtered(
+    conn: asyncpg.Connection,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+    f: ItemFilter,
+    scope: Scope | None,
+) -> list[Row]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    where = Where(first_param=2)
+    if after is not None:
+        where.add("(created_at, id) < ({}, {}::uuid)", after[0], after[1])
+    item_conditions(f, scope, where)
+    return await conn.fetch(
+        f"SELECT {ITEM_COLUMNS} FROM items WHERE {where.sql()}"
+        " ORDER BY created_at DESC, id DESC LIMIT $1",
+        limit,
+        *where.args,
+    )
+
+
+DIMENSIONS = {
+    "YEAR": ("extract(year FROM start_date)::int::text", "items"),
+    "SOURCE": ("source", "items"),
+    "STATE": ("state", "items"),
+    # an item counts for its lead unit and each co-unit
+    "UNIT": ("u::text", "items, unnest(array_prepend(lead_unit_id, co_unit_ids)) u"),
+}
+
+
+async def item_statistics(
+    conn: asyncpg.Connection, dimension: str, today: date, f: ItemFilter, scope: Scope | None
+) -> list[Row]:
+    key, source = DIMENSIONS[dimension]  # whitelisted
+    where = Where(first_param=3)
+    item_conditions(f, scope, where)
+    return await conn.fetch(
+        f"SELECT {key} AS key, count(*) AS total,"
+        " count(*) FILTER (WHERE state = 'COMPLETED') AS completed,"
+        " count(*) FILTER (WHERE state = 'COMPLETED'"
+        "   AND (completed_at AT TIME ZONE 'Asia/Shanghai')::date <= original_deadline)"
+        "   AS completed_on_time,"
+        " count(*) FILTER (WHERE state = ANY($1::text[])) AS open,"
+        " count(*) FILTER (WHERE state = ANY($1::text[]) AND deadline >= $2) AS on_track,"
+        " count(*) FILTER (WHERE state = ANY($1::text[]) AND deadline < $2) AS overdue,"
+        " count(*) FILTER (WHERE state = 'SUSPENDED') AS suspended,"
+        " count(*) FILTER (WHERE state = 'CANCELLED') AS cancelled"
+        f" FROM {source} WHERE {where.sql()} GROUP BY 1 ORDER BY 1",
+        OPEN_STATES,
+        today,
+        *where.args,
+    )
