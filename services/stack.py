@@ -181,13 +181,24 @@ def run_stack(demo: str = "ask") -> None:
             json.dumps({type(e).__name__.replace("Embedded", "").lower(): e.port for e in embedded})
         )
         migrate_all(dsn)
+        load_demo = _wants_demo(dsn, demo, external=bool(settings.database_url))
         stack = Stack(data_dir, dsn, nats_url, settings.signing_secret())
+        marker = data_dir / "demo-clock"
+        if load_demo:
+            marker.write_text(_demo_clock())
+        if marker.exists() and not settings.database_url:
+            # the demo district lives in 2018: colour it as of its own "today"
+            stack.extra_env["CLOCK_AT"] = marker.read_text().strip()
+            print(f"Demo district: the alerts clock starts at {stack.extra_env['CLOCK_AT']}")
         for name in SERVICE_NAMES:
             stack.service_ports[name] = port_or_free(DEFAULT_PORTS[name])
             stack.start_service(name)
         stack.start_gateway(port_or_free(GATEWAY_PORT))
         stack.wait_ready(90)
-        _maybe_load_demo(stack, demo, external=bool(settings.database_url))
+        if load_demo:
+            from services.tasks import demo as demo_module
+
+            asyncio.run(demo_module.load(stack.database_url))
         print(
             "\nDucha 督查 is running.\n"
             f"  GraphQL (gateway, GraphiQL in the browser): {stack.gateway_url}\n"
@@ -208,23 +219,24 @@ def run_stack(demo: str = "ask") -> None:
             e.stop()
 
 
-def _maybe_load_demo(stack: Stack, demo: str, external: bool) -> None:
+def _demo_clock() -> str:
+    from services.tasks import demo as demo_module
+
+    return f"{demo_module.AS_OF.isoformat()}T09:00:00+08:00"
+
+
+def _wants_demo(dsn: str, demo: str, external: bool) -> bool:
     """Offer the demo district on an empty embedded database (never on an external one unasked)."""
-    try:
-        from services.tasks import demo as demo_module  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    from services.tasks import demo as demo_module
+
     if demo == "no" or (external and demo != "yes"):
-        return
-    if not asyncio.run(demo_module.is_empty(stack.database_url)):
-        return
-    if demo == "ask":
-        if not sys.stdin.isatty():
-            answer = "y"
-        else:
-            answer = input(
-                "The database is empty. Load the demo district (90 units, ~700 cadres, ~2,200 items)? [Y/n] "
-            )
-        if answer.strip().lower() not in ("", "y", "yes"):
-            return
-    asyncio.run(demo_module.load(stack.database_url))
+        return False
+    if not asyncio.run(demo_module.is_empty(dsn)):
+        return False
+    if demo == "ask" and sys.stdin.isatty():
+        answer = input(
+            "The database is empty. Load the demo district"
+            " (90 units, ~700 cadres, ~2,200 items, about a minute)? [Y/n] "
+        )
+        return answer.strip().lower() in ("", "y", "yes")
+    return True

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 300.0
     delivery_interval_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
+    # demo/training only: ISO date-time the alerts clock reads at start-up (then it runs
+    # on in real time), so a demo district from 2018 is coloured as of its own "today".
+    clock_at: str = ""
     # alerts: reminders and their durable delivery
     reminder_scan_seconds: float = 300.0
     deadline_reminder_workdays: str = "3,1"  # comma-separated working-day offsets
