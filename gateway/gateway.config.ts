@@ -73,6 +73,21 @@ export const gatewayConfig = defineConfig({
   maxTokens: Number(env.GATEWAY_MAX_TOKENS ?? 2000),
   upstreamTimeout: Number(env.GATEWAY_UPSTREAM_TIMEOUT_MS ?? 30000),
   prometheus: { metrics: true, endpoint: '/metrics' } as never,
+  // Heavy operations (Excel imports and exports) are limited per caller.
+  rateLimiting: [
+    ['Mutation', 'ledgerImportItems'],
+    ['Mutation', 'organisationImport'],
+    ['Query', 'ledgerExport'],
+    ['Query', 'statisticsExport'],
+    ['Query', 'rankingsExport'],
+    ['Query', 'bulletinExport'],
+  ].map(([type, field]) => ({
+    type,
+    field,
+    max: Number(env.GATEWAY_HEAVY_LIMIT_PER_MINUTE ?? 30),
+    ttl: 60_000,
+    identifier: '{context.jwt.payload.sub}',
+  })),
   jwt: {
     signingKeyProviders,
     // the plugin option is tokenLookupLocations (a "lookupLocations" key is silently ignored)

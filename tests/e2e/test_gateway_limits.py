@@ -1,0 +1,56 @@
+"""Gateway rate limits on heavy operations (Excel exports), per caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from services.core.settings import Settings
+from services.registry import SERVICE_NAMES
+from services.stack import Stack
+from tests.support.servers import GraphQLClient, token
+
+EXPORT = "{ ledgerExport { fileName } }"
+
+
+@pytest.fixture(scope="module")
+def limited_stack(settings: Settings) -> Iterator[Stack]:
+    s = Stack(
+        data_dir=settings.data_dir,
+        database_url=settings.require_database_url(),
+        nats_url=settings.require_nats_url(),
+        jwt_secret=settings.signing_secret(),
+        extra_env={"LOG_JSON": "false", "GATEWAY_HEAVY_LIMIT_PER_MINUTE": "3"},
+    )
+    try:
+        for name in SERVICE_NAMES:
+            s.start_service(name)
+        s.start_gateway()
+        s.wait_ready(120)
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def client(limited_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as c:
+        yield c
+
+
+async def test_exports_are_limited_per_caller(
+    limited_stack: Stack, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    alice = GraphQLClient(client, limited_stack.gateway_url, token(settings, subject="alice"))
+    bob = GraphQLClient(client, limited_stack.gateway_url, token(settings, subject="bob"))
+    for _ in range(3):
+        assert (await alice(EXPORT))["ledgerExport"]["fileName"].endswith(".xlsx")
+    refused = await alice.raw(EXPORT)
+    assert refused.get("errors"), refused
+    assert "rate limit" in refused["errors"][0]["message"].lower()
+    # another caller is not affected, and light queries still pass for the first
+    assert (await bob(EXPORT))["ledgerExport"]["fileName"].endswith(".xlsx")
+    assert "units" in await alice("{ units { id } }")
