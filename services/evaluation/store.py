@@ -63,18 +63,26 @@ async def list_scores_by_person_ids(
     )
 
 
-async def list_entries_by_person(
-    conn: asyncpg.Connection, person_id: UUID, start: datetime | None, end: datetime | None
+async def list_entries_by_person_ids(
+    conn: asyncpg.Connection, ids: list[UUID], start: datetime | None, end: datetime | None
 ) -> list[asyncpg.Record]:
+    """Ledger entries of these people, optionally within [start, end), oldest first."""
     return await conn.fetch(
         "SELECT id, person_id, item_id, event_id, rule, points::float AS points, explanation,"
-        " occurred_at, rule_version, exemption_id FROM ledger_entries WHERE person_id = $1"
+        " occurred_at, rule_version, exemption_id FROM ledger_entries"
+        " WHERE person_id = ANY($1::uuid[])"
         " AND ($2::timestamptz IS NULL OR occurred_at >= $2)"
         " AND ($3::timestamptz IS NULL OR occurred_at < $3) ORDER BY occurred_at, id",
-        person_id,
+        ids,
         start,
         end,
     )
+
+
+async def list_entries_by_person(
+    conn: asyncpg.Connection, person_id: UUID, start: datetime | None, end: datetime | None
+) -> list[asyncpg.Record]:
+    return await list_entries_by_person_ids(conn, [person_id], start, end)
 
 
 async def upsert_unit(conn: asyncpg.Connection, row: dict[str, Any]) -> None:

@@ -14,12 +14,23 @@ from services.evaluation import service, store, store_periods
 from services.evaluation.domain.units import UnitResult
 
 
+def _uuids(keys: list[str]) -> list[UUID]:
+    """The keys that are UUIDs; any other key simply finds nothing."""
+    out = []
+    for k in keys:
+        try:
+            out.append(UUID(str(k)))
+        except ValueError:
+            continue
+    return out
+
+
 def items_loader(ctx: Context) -> DataLoader[str, list[tuple[asyncpg.Record, str]]]:
     """Items each person owns (OWNER) or leads (LEADER), one query per batch."""
 
     async def load(keys: list[str]) -> list[list[tuple[asyncpg.Record, str]]]:
         async with ctx.pool.acquire() as conn:
-            rows = await store.items_of_people(conn, [UUID(k) for k in keys])
+            rows = await store.items_of_people(conn, _uuids(keys))
         grouped: dict[str, list[tuple[asyncpg.Record, str]]] = {k: [] for k in keys}
         for r in rows:
             people = {str(o): "OWNER" for o in r["owner_ids"]}
@@ -36,7 +47,7 @@ def items_loader(ctx: Context) -> DataLoader[str, list[tuple[asyncpg.Record, str
 def score_by_person_id(ctx: Context) -> DataLoader[str, asyncpg.Record | None]:
     async def load(keys: list[str]) -> list[asyncpg.Record | None]:
         async with ctx.pool.acquire() as conn:
-            rows = await store.list_scores_by_person_ids(conn, [UUID(k) for k in keys])
+            rows = await store.list_scores_by_person_ids(conn, _uuids(keys))
         by_id = {str(r["person_id"]): r for r in rows}
         return [by_id.get(k) for k in keys]
 
@@ -46,7 +57,7 @@ def score_by_person_id(ctx: Context) -> DataLoader[str, asyncpg.Record | None]:
 def people_loader(ctx: Context) -> DataLoader[str, asyncpg.Record | None]:
     async def load(keys: list[str]) -> list[asyncpg.Record | None]:
         async with ctx.pool.acquire() as conn:
-            rows = await store.get_people(conn, [UUID(k) for k in keys])
+            rows = await store.get_people(conn, _uuids(keys))
         by_id = {str(r["id"]): r for r in rows}
         return [by_id.get(k) for k in keys]
 
@@ -58,19 +69,11 @@ def entries_loader(ctx: Context, period_id: str | None) -> DataLoader[str, list[
         async with ctx.pool.acquire() as conn:
             start = end = None
             if period_id:
-                period = await store_periods.get_period(conn, UUID(period_id))
+                pid = _uuids([period_id])
+                period = await store_periods.get_period(conn, pid[0]) if pid else None
                 if period is not None:
                     start, end = service.window(period["starts_on"], period["ends_on"])
-            rows = await conn.fetch(
-                "SELECT id, person_id, item_id, event_id, rule, points::float AS points,"
-                " explanation, occurred_at, rule_version, exemption_id FROM ledger_entries"
-                " WHERE person_id = ANY($1::uuid[])"
-                " AND ($2::timestamptz IS NULL OR occurred_at >= $2)"
-                " AND ($3::timestamptz IS NULL OR occurred_at < $3) ORDER BY occurred_at, id",
-                [UUID(k) for k in keys],
-                start,
-                end,
-            )
+            rows = await store.list_entries_by_person_ids(conn, _uuids(keys), start, end)
         grouped: dict[str, list[asyncpg.Record]] = {k: [] for k in keys}
         for r in rows:
             grouped[str(r["person_id"])].append(r)
@@ -82,7 +85,7 @@ def entries_loader(ctx: Context, period_id: str | None) -> DataLoader[str, list[
 def flags_loader(ctx: Context) -> DataLoader[str, list[asyncpg.Record]]:
     async def load(keys: list[str]) -> list[list[asyncpg.Record]]:
         async with ctx.pool.acquire() as conn:
-            rows = await store_periods.list_flags(conn, None, [UUID(k) for k in keys])
+            rows = await store_periods.list_flags(conn, None, _uuids(keys))
         grouped: dict[str, list[asyncpg.Record]] = {k: [] for k in keys}
         for r in rows:
             grouped[str(r["person_id"])].append(r)
