@@ -194,6 +194,22 @@ async def test_notices_are_visible_only_to_who_sees_the_item(world: dict[str, An
     seen = await head(query, {"id": notice["id"], "item": world["item"]})
     assert seen["notice"]["code"] == notice["code"]
     assert notice["id"] in {n["id"] for n in seen["notices"]}
+    detail = await head(
+        "query ($item: ID!) { item(id: $item) { notices { id code recipients { role } } } }",
+        {"item": world["item"]},
+    )
+    in_detail = {n["id"]: n for n in detail["item"]["notices"]}
+    assert in_detail[notice["id"]]["code"] == notice["code"]
+    assert {r["role"] for r in in_detail[notice["id"]]["recipients"]} == {
+        "UNIT_HEAD",
+        "RESPONSIBLE_LEADER",
+        "OWNER",
+        "UNIT_SUPERVISOR",
+    }
+    hidden_item = await outsider(
+        "query ($item: ID!) { item(id: $item) { id } }", {"item": world["item"]}
+    )
+    assert hidden_item == {"item": None}
 
 
 async def test_the_printable_notice_is_a_chinese_docx(world: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ProgressReport,
         Verification,
     )
+    from services.tasks.graphql.notice_types import Notice
 
 LIFECYCLE = "services.tasks.graphql.lifecycle_types"
 
@@ -226,6 +227,15 @@ class SupervisionItem:
 
         rows = await lt.audit_loader(info.context).load(str(self.id))
         return [audit_queries.AuditEntry.from_row(r) for r in rows]
+
+    @strawberry.field(description="督查通知单 issued for this item, oldest first")
+    async def notices(
+        self, info: AppInfo
+    ) -> list[Annotated[Notice, strawberry.lazy("services.tasks.graphql.notice_types")]]:
+        from services.tasks.graphql import notice_types
+
+        rows = await notice_types.notices_by_item(info.context).load(str(self.id))
+        return [notice_types.Notice.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: Any) -> SupervisionItem:
