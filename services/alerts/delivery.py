@@ -82,6 +82,7 @@ class Delivery:
     async def run_once(self, pool: asyncpg.Pool) -> int:
         """Claim and deliver one batch; returns the number of rows handled."""
         async with pool.acquire() as conn, conn.transaction():
+            await store.skip_for_closed_items(conn)
             rows = await store.claim_due(
                 conn, self.settings.delivery_batch, self.settings.delivery_lease_seconds
             )

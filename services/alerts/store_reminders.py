@@ -162,6 +162,17 @@ async def insert_notifications(conn: asyncpg.Connection, rows: Sequence[tuple[An
     )
 
 
+async def skip_for_closed_items(conn: asyncpg.Connection) -> int:
+    """Pending reminders of items completed or cancelled since they were queued go unsent."""
+    result = await conn.execute(
+        "UPDATE notifications n SET state = 'SKIPPED', lease_until = NULL,"
+        "  last_error = '事项已办结或已撤销，提醒不再发送'"
+        " FROM items i WHERE n.item_id = i.id AND n.state = 'PENDING'"
+        "  AND i.state IN ('COMPLETED', 'CANCELLED')"
+    )
+    return int(result.split()[-1])
+
+
 async def claim_due(
     conn: asyncpg.Connection, limit: int, lease_seconds: float
 ) -> list[asyncpg.Record]:

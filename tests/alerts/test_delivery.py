@@ -206,6 +206,29 @@ async def test_email_and_unconfigured_channel(
     assert "未配置" in rows[0]["last_error"]
 
 
+async def test_reminders_of_an_item_completed_meanwhile_are_not_sent(
+    pool: asyncpg.Pool, config: Settings, wecom: FakeWeCom
+) -> None:
+    done, open_ = make_row("WECOM_APP", "done-user"), make_row("WECOM_APP", "open-user")
+    async with pool.acquire() as conn:
+        for row, state in ((done, "COMPLETED"), (open_, "IN_PROGRESS")):
+            await conn.execute(
+                "INSERT INTO items (id, code, title, source, state, start_date, deadline,"
+                " original_deadline, lead_unit_id, snapshot, version)"
+                " VALUES ($1, 'DB-2018-0001', '事项', 'KEY_WORK', $2, '2018-01-02',"
+                "  '2018-06-30', '2018-06-30', $3, '{}'::jsonb, 1)",
+                row[4],
+                state,
+                uuid.uuid4(),
+            )
+    ids = await insert(pool, [done, open_])
+    await Delivery(config).run_until_idle(pool)
+    skipped, sent = await states(pool, ids)
+    assert (skipped["state"], sent["state"]) == ("SKIPPED", "SENT")
+    assert "已办结" in skipped["last_error"]
+    assert "done-user" not in [m["touser"] for m in wecom.app_messages]
+
+
 async def test_two_deliverers_never_send_the_same_row(
     pool: asyncpg.Pool, config: Settings, wecom: FakeWeCom
 ) -> None:
