@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.http.streaming import SSETransport
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
@@ -160,7 +160,8 @@ def federation_schema(
         mutation=mutation,
         subscription=subscription,
         types=[*COMMON_ERROR_TYPES, *types],
-        extensions=[MaskInternalErrors],
+        # parsing and validating the same documents again is a third of a small request
+        extensions=[MaskInternalErrors, ParserCache(maxsize=512), ValidationCache(maxsize=512)],
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
     )
 
