@@ -161,7 +161,11 @@ def federation_schema(
         subscription=subscription,
         types=[*COMMON_ERROR_TYPES, *types],
         # parsing and validating the same documents again is a third of a small request
-        extensions=[MaskInternalErrors, ParserCache(maxsize=512), ValidationCache(maxsize=512)],
+        extensions=[
+            MaskInternalErrors,
+            lambda: ParserCache(maxsize=512),  # the caches live at module level
+            lambda: ValidationCache(maxsize=512),
+        ],
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
     )
 
