@@ -196,6 +196,29 @@ def _public(row: asyncpg.Record, fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: (str(row[f]) if isinstance(row[f], uuid.UUID) else row[f]) for f in fields}
 
 
+async def _record_org_change(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    subject_type: str,
+    row: asyncpg.Record,
+    before: asyncpg.Record | None = None,
+) -> None:
+    """A unit or person changed: its upserted event and its audit entry, in the transaction."""
+    unit = subject_type == "unit"
+    event = _unit_event(row) if unit else _person_event(row)
+    fields = UNIT_FIELDS if unit else PERSON_FIELDS
+    await record_event(conn, event.envelope(str(row["id"]), row["version"]))
+    await append_audit(
+        conn,
+        actor_id=principal.subject,
+        action=f"{subject_type}.{'updated' if before is not None else 'created'}",
+        subject_type=subject_type,
+        subject_id=str(row["id"]),
+        before=_public(before, fields) if before is not None else None,
+        after=_public(row, fields),
+    )
+
+
 async def create_unit(
     db: Db, principal: Principal, code: str, name: str, kind: str, category: str
 ) -> asyncpg.Record:
@@ -206,15 +229,7 @@ async def create_unit(
         if await store.get_unit_by_code(conn, values["code"]):
             raise Conflict(f"单位代码已存在: {values['code']}", field="code")
         row = await store.insert_unit(conn, id=uuid.uuid4(), **values)
-        await record_event(conn, _unit_event(row).envelope(str(row["id"]), row["version"]))
-        await append_audit(
-            conn,
-            actor_id=principal.subject,
-            action="unit.created",
-            subject_type="unit",
-            subject_id=str(row["id"]),
-            after=_public(row, UNIT_FIELDS),
-        )
+        await _record_org_change(conn, principal, "unit", row)
     return row
 
 
@@ -232,16 +247,7 @@ async def update_unit(
             if await store.get_unit_by_code(conn, values["code"]):
                 raise Conflict(f"单位代码已存在: {values['code']}", field="code")
         row = await store.update_unit(conn, unit_id, values)
-        await record_event(conn, _unit_event(row).envelope(str(row["id"]), row["version"]))
-        await append_audit(
-            conn,
-            actor_id=principal.subject,
-            action="unit.updated",
-            subject_type="unit",
-            subject_id=str(unit_id),
-            before=_public(before, UNIT_FIELDS),
-            after=_public(row, UNIT_FIELDS),
-        )
+        await _record_org_change(conn, principal, "unit", row, before)
     return row
 
 
@@ -255,15 +261,7 @@ async def create_person(db: Db, principal: Principal, **p: Any) -> asyncpg.Recor
         if values.get("unit_id") and not await store.list_units_by_ids(conn, [values["unit_id"]]):
             raise NotFound("单位不存在", field="unitId")
         row = await store.insert_person(conn, id=uuid.uuid4(), **values)
-        await record_event(conn, _person_event(row).envelope(str(row["id"]), row["version"]))
-        await append_audit(
-            conn,
-            actor_id=principal.subject,
-            action="person.created",
-            subject_type="person",
-            subject_id=str(row["id"]),
-            after=_public(row, PERSON_FIELDS),
-        )
+        await _record_org_change(conn, principal, "person", row)
     return row
 
 
@@ -280,16 +278,7 @@ async def update_person(
         if values.get("unit_id") and not await store.list_units_by_ids(conn, [values["unit_id"]]):
             raise NotFound("单位不存在", field="unitId")
         row = await store.update_person(conn, person_id, values)
-        await record_event(conn, _person_event(row).envelope(str(row["id"]), row["version"]))
-        await append_audit(
-            conn,
-            actor_id=principal.subject,
-            action="person.updated",
-            subject_type="person",
-            subject_id=str(person_id),
-            before=_public(before, PERSON_FIELDS),
-            after=_public(row, PERSON_FIELDS),
-        )
+        await _record_org_change(conn, principal, "person", row, before)
     return row
 
 
