@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.alerts import service
 from services.alerts.service_rebuild import rebuild
+from services.core import clock
 from services.core.bus import connect_nats, ensure_streams
 from services.core.db import apply_migrations, create_pool, migrations_for
 from services.core.settings import Settings
@@ -17,7 +17,7 @@ async def rebuild_command(settings: Settings) -> str:
     try:
         js = nc.jetstream()
         await ensure_streams(js, settings.stream_replicas, settings.stream_max_age_days)
-        result = await rebuild(pool, js, service.now())
+        result = await rebuild(pool, js, clock.now())
     finally:
         await nc.drain()
         await pool.close()

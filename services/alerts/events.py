@@ -9,6 +9,7 @@ import asyncpg
 from services.alerts import service
 from services.alerts.reminder_events import reminder_subscriptions
 from services.contracts import tasks as tasks_events
+from services.core import clock
 from services.core.consumer import Subscription, is_newer
 from services.core.events import Envelope, EventContract
 
@@ -18,7 +19,7 @@ async def on_item_event(conn: asyncpg.Connection, env: Envelope, event: EventCon
     if not await is_newer(conn, env):
         return
     await service.project_item(conn, event.item, env.aggregate_version, env.occurred_at)
-    await service.reevaluate(conn, UUID(event.item.id), service.now())
+    await service.reevaluate(conn, UUID(event.item.id), clock.now())
 
 
 def subscriptions() -> list[Subscription]:

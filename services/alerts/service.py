@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -22,32 +21,13 @@ from services.alerts.domain.colour import (
 )
 from services.contracts.alerts import LevelChanged
 from services.contracts.tasks import ItemSnapshot
+from services.core.clock import local_date
 from services.core.errors import ValidationFailed
 from services.core.outbox import record_events
 
-TZ = ZoneInfo("Asia/Shanghai")
 NEVER = date(9999, 12, 31)  # recheck_on when only an event can change the colour
 
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-# The clock the consumer uses; tests and benchmarks may replace it with set_clock().
-_clock: Callable[[], datetime] = system_clock
-
-
-def now() -> datetime:
-    return _clock()
-
-
-def set_clock(clock: Callable[[], datetime] | None) -> None:
-    global _clock
-    _clock = clock or system_clock
-
-
-def shanghai_date(t: datetime) -> date:
-    return t.astimezone(TZ).date()
+shanghai_date = local_date
 
 
 # -- projection -------------------------------------------------------------------------

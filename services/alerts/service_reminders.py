@@ -21,9 +21,9 @@ from services.alerts import store_reminders as store
 from services.alerts.domain import messages, reminders
 from services.alerts.domain.due import Due, ItemView, UnitState, due_reasons
 from services.alerts.domain.reminders import ItemPeople, Kind, Person
-from services.alerts.service import now as clock_now
 from services.alerts.service import shanghai_date
 from services.contracts.alerts import LevelChanged
+from services.core.clock import now as clock_now
 from services.core.settings import Settings
 
 log = logging.getLogger(__name__)

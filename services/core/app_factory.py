@@ -23,7 +23,7 @@ from services.core.auth import TokenVerifier
 from services.core.bus import connect_nats, ensure_streams
 from services.core.consumer import Consumer, Subscription
 from services.core.db import apply_migrations, create_pool, migrations_for, pending_migrations
-from services.core.graphql_base import SubgraphView
+from services.core.graphql.view import SubgraphView
 from services.core.jobs import Job, run_periodically
 from services.core.logs import request_id_var, service_var
 from services.core.outbox import OutboxRelay

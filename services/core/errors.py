@@ -1,8 +1,12 @@
-"""Exceptions that carry a stable code; pure Python, importable by domain code."""
+"""Exceptions that carry a stable code; pure Python, importable by domain code.
+
+Nothing here knows GraphQL: ``services.core.graphql.errors`` maps these to typed
+mutation errors (``DomainError``) and top-level errors with a code (``AccessDenied``).
+"""
 
 from __future__ import annotations
 
-from graphql import GraphQLError
+from typing import Any
 
 
 class DomainError(Exception):
@@ -38,13 +42,32 @@ class InvalidTransition(DomainError):
         self.current_state = current_state
 
 
-class Unauthenticated(GraphQLError):
+class AccessDenied(Exception):
+    """Tier 3: the caller may not do this; a top-level error with a stable code."""
+
+    code: str = "FORBIDDEN"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        # graphql-core copies ``extensions`` from the original error of a located error
+        return {"code": self.code}
+
+
+class Unauthenticated(AccessDenied):
+    code = "UNAUTHENTICATED"
+
     def __init__(
         self, message: str = "未登录或令牌无效 (a valid bearer token is required)"
     ) -> None:
-        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
+        super().__init__(message)
 
 
-class Forbidden(GraphQLError):
+class Forbidden(AccessDenied):
+    code = "FORBIDDEN"
+
     def __init__(self, message: str = "无权执行此操作 (forbidden)") -> None:
-        super().__init__(message, extensions={"code": "FORBIDDEN"})
+        super().__init__(message)

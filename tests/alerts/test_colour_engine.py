@@ -15,6 +15,7 @@ from services.alerts import service
 from services.alerts.service_rebuild import rebuild
 from services.alerts.service_sweep import SWEEP_JOB, sweep
 from services.contracts import tasks as t
+from services.core import clock
 from services.core.db import create_pool
 from services.core.jobs import run_exclusive
 from services.core.settings import Settings
@@ -26,9 +27,9 @@ CLOCK: list[datetime] = [at("2018-06-15")]
 
 @pytest.fixture(scope="module", autouse=True)
 def fixed_clock() -> Iterator[None]:
-    service.set_clock(lambda: CLOCK[0])
+    clock.set_clock(lambda: CLOCK[0])
     yield
-    service.set_clock(None)
+    clock.set_clock(None)
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -13,9 +13,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from services.alerts import service, service_reminders
+from services.alerts import service_reminders
 from services.alerts.service_sweep import sweep
 from services.contracts import tasks as ev
+from services.core import clock
 from services.core.bus import connect_nats
 from services.core.settings import Settings
 from tests.alerts.fakes import FakeSMTP, FakeWeCom
@@ -131,7 +132,7 @@ async def alerts(
             "sweep_interval_seconds": 3600,
         }
     )
-    service.set_clock(lambda: shanghai("2018-06-13"))
+    clock.set_clock(lambda: shanghai("2018-06-13"))
     try:
         async with running_service("alerts", config) as (app, client):
             for u in UNITS:
@@ -140,7 +141,7 @@ async def alerts(
                 await publish(app, p.envelope(p.id, 1))
             yield app, client
     finally:
-        service.set_clock(None)
+        clock.set_clock(None)
 
 
 async def publish(app: Any, env: Any) -> None:
@@ -220,25 +221,25 @@ async def test_reminders_follow_the_item_from_blue_to_red(
     assert sorted(m.to[0] for m in smtp.messages) == ["li@example.gov.cn", "sun@example.gov.cn"]
 
     # 2. two working days before the deadline (06-27 → 06-29): the 3-day reminder, once
-    service.set_clock(lambda: shanghai("2018-06-27"))
-    assert await service_reminders.scan(app.state.pool, app.state.settings, service.now()) > 0
-    assert await service_reminders.scan(app.state.pool, app.state.settings, service.now()) == 0
+    clock.set_clock(lambda: shanghai("2018-06-27"))
+    assert await service_reminders.scan(app.state.pool, app.state.settings, clock.now()) > 0
+    assert await service_reminders.scan(app.state.pool, app.state.settings, clock.now()) == 0
     found = await settled(app)
     near = [r for r in found if r["kind"] == "DEADLINE_NEAR"]
     assert near and "还有2个工作日" in near[0]["body"]
     assert recipients_of(found, "DEADLINE_NEAR", "INBOX") >= {"leader", "head", "sup"}
 
     # 3. Friday 06-29 is the weekly due day and nobody reported: report reminders per unit
-    service.set_clock(lambda: shanghai("2018-06-29"))
-    await service_reminders.scan(app.state.pool, app.state.settings, service.now())
+    clock.set_clock(lambda: shanghai("2018-06-29"))
+    await service_reminders.scan(app.state.pool, app.state.settings, clock.now())
     found = await settled(app)
     assert recipients_of(found, "REPORT_DUE", "INBOX") == {"sup", "co_sup", "owner"}
     assert recipients_of(found, "DEADLINE_NEAR", "INBOX") >= {"leader"}  # the 1-day one too
     assert len({r["reason_key"] for r in found if r["kind"] == "DEADLINE_NEAR"}) == 2
 
     # 4. past the deadline: the sweep turns it RED; the leader hears about it too
-    service.set_clock(lambda: shanghai("2018-07-02"))
-    await sweep(app.state.pool, service.now())
+    clock.set_clock(lambda: shanghai("2018-07-02"))
+    await sweep(app.state.pool, clock.now())
 
     async def red_sent() -> list[asyncpg.Record] | None:
         found = await rows(app, "kind = 'LEVEL_CHANGED' AND body LIKE '%红色%'")
@@ -249,12 +250,12 @@ async def test_reminders_follow_the_item_from_blue_to_red(
     assert "逾期未办" in red[0]["body"]
 
     # 5. RED for two working days: daily chase, and escalation to the district leaders
-    service.set_clock(lambda: shanghai("2018-07-04"))
+    clock.set_clock(lambda: shanghai("2018-07-04"))
     before = len(await rows(app))
     # two replicas scanning at once: each reason is claimed by exactly one of them
     written = await asyncio.gather(
-        service_reminders.scan(app.state.pool, app.state.settings, service.now()),
-        service_reminders.scan(app.state.pool, app.state.settings, service.now()),
+        service_reminders.scan(app.state.pool, app.state.settings, clock.now()),
+        service_reminders.scan(app.state.pool, app.state.settings, clock.now()),
     )
     assert 0 in written and sum(written) > 0
     found = await settled(app)
@@ -333,7 +334,7 @@ async def test_office_sees_dead_letters_and_resends(
     app, client = alerts
     wecom.script("robot-lead", 93000)
     # a colour change back to GREEN after a report: goes to the robot, which now fails
-    service.set_clock(lambda: shanghai("2018-07-05"))
+    clock.set_clock(lambda: shanghai("2018-07-05"))
     snap = item_snapshot().model_copy(
         update={
             "deadline": date(2018, 12, 28),

@@ -9,7 +9,7 @@ import pytest_asyncio
 import strawberry
 
 from services.core.app_factory import ServiceSpec, create_app
-from services.core.graphql_base import AppInfo, federation_schema
+from services.core.graphql import AppInfo, federation_schema
 from services.core.settings import Settings
 from tests.support.servers import token
 

@@ -1,7 +1,7 @@
 """Run the alerts service with its clock moved forward (end-to-end tests only).
 
 ``python -m tests.e2e.alerts_clock PORT`` serves alerts like ``ducha serve alerts``,
-but ``services.alerts.service.now()`` returns the real time plus
+but ``services.alerts.clock.now()`` returns the real time plus
 ``DUCHA_TEST_CLOCK_OFFSET_DAYS`` days, so a test can let days pass for the colour
 rule and the reminders without waiting for them.
 """
@@ -12,10 +12,10 @@ import os
 import sys
 from datetime import timedelta
 
-from services.alerts import service
 from services.cli import main
+from services.core import clock
 
 if __name__ == "__main__":
     offset = timedelta(days=float(os.environ.get("DUCHA_TEST_CLOCK_OFFSET_DAYS", "0")))
-    service.set_clock(lambda: service.system_clock() + offset)
+    clock.set_clock(lambda: clock.system_clock() + offset)
     main(["serve", "alerts", "--port", sys.argv[1]])

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.alerts.domain.workdays import add_workdays, workday_index, workdays_between
+from services.core.calendar import add_workdays, workday_index, workdays_between
 
 
 class Level(StrEnum):

@@ -17,7 +17,7 @@ from services.alerts.domain.reminders import (
     red_escalation,
     report_reminder,
 )
-from services.alerts.domain.workdays import workdays_between
+from services.core.calendar import workdays_between
 
 
 @dataclass(frozen=True)

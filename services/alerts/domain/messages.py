@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from services.alerts.domain.workdays import is_workday
+from services.core.calendar import add_workdays
 
 LEVEL_NAMES = {
     "RED": "红色(逾期未办)",
@@ -28,15 +28,6 @@ class ItemText:
 class Message:
     title: str
     body: str
-
-
-def add_workdays(day: date, n: int) -> date:
-    """The n-th working day after ``day``."""
-    while n > 0:
-        day += timedelta(days=1)
-        if is_workday(day):
-            n -= 1
-    return day
 
 
 def _name(item: ItemText) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.alerts.domain.workdays import is_workday, workdays_between
+from services.core.calendar import is_workday, workdays_between
 
 
 class Kind(StrEnum):

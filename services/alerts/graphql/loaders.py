@@ -9,7 +9,7 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 
 from services.alerts import store
-from services.core.graphql_base import Context
+from services.core.graphql import Context
 
 
 def _uuids(keys: list[str]) -> list[UUID]:

@@ -9,7 +9,7 @@ import strawberry
 from services.alerts import service_inbox
 from services.alerts.graphql.notification_types import ChannelPreferences, Notification
 from services.core.errors import DomainError
-from services.core.graphql_base import (
+from services.core.graphql import (
     AppInfo,
     InvalidTransitionError,
     NotFoundError,

@@ -13,7 +13,7 @@ from services.alerts.graphql.notification_types import (
 )
 from services.alerts.service_inbox import parse_uuid, person_scope
 from services.core.auth import Role
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 
 MAX_PAGE = 500
 

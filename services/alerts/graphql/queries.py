@@ -19,7 +19,7 @@ from services.alerts.graphql.types import (
     level_counts,
 )
 from services.core.auth import Principal, Role
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 
 MAX_LIST = 200
 

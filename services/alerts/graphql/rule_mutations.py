@@ -10,7 +10,7 @@ from services.alerts import service
 from services.alerts.graphql.types import AlertRule
 from services.core.auth import Role
 from services.core.errors import DomainError
-from services.core.graphql_base import AppInfo, ValidationError, user_error
+from services.core.graphql import AppInfo, ValidationError, user_error
 
 
 @strawberry.input

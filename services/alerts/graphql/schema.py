@@ -10,7 +10,7 @@ from services.alerts.graphql.queries import AlertQuery
 from services.alerts.graphql.rule_mutations import RuleMutation
 from services.alerts.graphql.subscriptions import Subscription
 from services.alerts.graphql.types import SupervisionItem, Unit
-from services.core.graphql_base import federation_schema
+from services.core.graphql import federation_schema
 
 
 @strawberry.type

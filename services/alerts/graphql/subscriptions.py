@@ -17,7 +17,7 @@ from services.alerts.domain.colour import Level as DomainLevel
 from services.alerts.graphql.types import AlertLevelChange, SupervisionItem
 from services.contracts.alerts import LevelChanged
 from services.core.events import Envelope
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 
 log = logging.getLogger(__name__)
 

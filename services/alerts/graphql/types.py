@@ -9,7 +9,7 @@ import strawberry
 
 from services.alerts.domain.colour import Level as DomainLevel
 from services.alerts.graphql import loaders
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 
 strawberry.enum(DomainLevel, name="AlertLevel", description="四色预警")
 

@@ -9,7 +9,7 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 
 from services.core.auth import Principal, Role
-from services.core.graphql_base import Context
+from services.core.graphql import Context
 from services.evaluation import service, store, store_periods
 from services.evaluation.domain.units import UnitResult
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import strawberry
 
 from services.core.auth import Role
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 from services.evaluation import exports, service, store_exemptions, store_periods
 from services.evaluation.domain.exemptions import CASE_TYPES
 from services.evaluation.graphql.loaders import score_by_person_id, standings_for, unit_results_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from services.core.graphql_base import federation_schema
+from services.core.graphql import federation_schema
 from services.evaluation.graphql.exemption_mutations import ExemptionMutation
 from services.evaluation.graphql.queries import Query
 from services.evaluation.graphql.settings_mutations import SettingsMutation

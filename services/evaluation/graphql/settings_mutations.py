@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from services.core.auth import Role
 from services.core.errors import DomainError, NotFound
-from services.core.graphql_base import (
+from services.core.graphql import (
     AppInfo,
     ConflictError,
     InvalidTransitionError,

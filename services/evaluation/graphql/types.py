@@ -11,7 +11,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 from services.evaluation import service, store
 from services.evaluation.domain.units import UnitResult
 from services.evaluation.graphql.loaders import (

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from services.core.auth import Principal
 from services.core.errors import Forbidden
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 from services.tasks import store_audit
 
 MAX_PAGE = 500

@@ -9,7 +9,7 @@ from uuid import UUID
 import strawberry
 
 from services.core.errors import DomainError, ValidationFailed
-from services.core.graphql_base import (
+from services.core.graphql import (
     AppInfo,
     ConflictError,
     NotFoundError,

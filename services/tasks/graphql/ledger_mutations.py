@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from services.core.errors import DomainError, ValidationFailed
-from services.core.graphql_base import AppInfo, UserError, ValidationError, user_error
+from services.core.graphql import AppInfo, UserError, ValidationError, user_error
 from services.tasks import store_queries
 from services.tasks.graphql.notice_types import FileDownload
 from services.tasks.graphql.queries import ItemFilter, list_scope, to_store_filter

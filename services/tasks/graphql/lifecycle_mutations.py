@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from services.core.errors import DomainError
-from services.core.graphql_base import (
+from services.core.graphql import (
     AppInfo,
     ConflictError,
     InvalidTransitionError,

@@ -11,7 +11,7 @@ import asyncpg
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from services.core.graphql_base import AppInfo, Context
+from services.core.graphql import AppInfo, Context
 from services.tasks import store_audit, store_lifecycle
 from services.tasks.domain.lifecycle import AssignmentState
 from services.tasks.graphql import loaders

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 from strawberry.dataloader import DataLoader
 
-from services.core.graphql_base import Context
+from services.core.graphql import Context
 from services.tasks import store
 
 Fetch = Callable[[asyncpg.Connection, list[UUID]], Awaitable[list[asyncpg.Record]]]

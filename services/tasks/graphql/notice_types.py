@@ -11,7 +11,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from services.core.auth import Principal
-from services.core.graphql_base import AppInfo, Context
+from services.core.graphql import AppInfo, Context
 from services.tasks import store_notices
 from services.tasks.domain.access import ItemScope, can_read
 from services.tasks.domain.notices import RecipientRole

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from services.core.errors import DomainError
-from services.core.graphql_base import (
+from services.core.graphql import (
     AppInfo,
     ConflictError,
     NotFoundError,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from services.core.auth import Principal
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 from services.tasks import store, store_queries
 from services.tasks.domain import items as domain
 from services.tasks.domain.access import ItemScope, can_read

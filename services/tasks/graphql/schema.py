@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from services.core.graphql_base import federation_schema
+from services.core.graphql import federation_schema
 from services.tasks.graphql.audit_queries import AuditQuery
 from services.tasks.graphql.item_mutations import ItemMutation
 from services.tasks.graphql.ledger_mutations import LedgerMutation, LedgerQuery, LedgerRowsError

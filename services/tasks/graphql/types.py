@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import asyncpg
 import strawberry
 
-from services.core.graphql_base import AppInfo
+from services.core.graphql import AppInfo
 from services.tasks.domain import items as domain
 from services.tasks.graphql import loaders
 

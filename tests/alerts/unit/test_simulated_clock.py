@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.alerts.app import simulated_clock
+from services.core.clock import simulated_clock
 
 
 def test_clock_starts_at_the_given_instant_and_runs_on() -> None:

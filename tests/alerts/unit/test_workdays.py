@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.alerts.domain.workdays import is_workday, workdays_between
+from services.core.calendar import is_workday, workdays_between
 
 D = date.fromisoformat
 
