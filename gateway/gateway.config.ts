@@ -9,6 +9,15 @@ import {
   defineConfig,
   extractFromHeader,
 } from '@graphql-hive/gateway';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { GraphQLError } from 'graphql';
+import { WebSocketServer } from 'ws';
+import {
+  guardWebSocketConnections,
+  useRequestShape,
+  useResponseCap,
+  useStableCodes,
+} from './edges.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -35,6 +44,15 @@ const signingKeyProviders = env.JWT_JWKS_URL
   ? [createRemoteJwksSigningKeyProvider({ jwksUri: env.JWT_JWKS_URL })]
   : [createInlineSigningKeyProvider(algorithm.startsWith('HS') ? env.JWT_SECRET! : env.JWT_PUBLIC_KEY!)];
 const devMode = env.DEV_MODE === '1' || env.DEV_MODE === 'true';
+const num = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+// Browsers reach the gateway from its own origin in production (the Ingress serves the web
+// app and /graphql together), so CORS is off unless origins are listed; development lists
+// the local web app's origins.
+const corsOrigins = (env.GATEWAY_CORS_ORIGINS ?? (devMode ? 'http://127.0.0.1:5173,http://localhost:5173' : ''))
+  .split(',')
+  .map((o) => o.trim())
+  .filter(Boolean);
 
 // WebSocket clients authenticate with connectionParams ({ authorization: 'Bearer <jwt>' },
 // or the bare token). The stock extractFromConnectionParams ignores the prefix and hands
@@ -57,9 +75,13 @@ if (!env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
   throw new Error('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL must be set');
 }
 
+const port = Number(env.PORT ?? 4000);
+const selfHost = env.HOST && !['0.0.0.0', '::'].includes(env.HOST) ? env.HOST : '127.0.0.1';
+guardWebSocketConnections(WebSocketServer, () => `http://${selfHost}:${port}/graphql`);
+
 export const gatewayConfig = defineConfig({
   supergraph,
-  port: Number(env.PORT ?? 4000),
+  port,
   host: env.HOST ?? '127.0.0.1',
   graphqlEndpoint: '/graphql',
   healthCheckEndpoint: '/healthcheck',
@@ -69,9 +91,32 @@ export const gatewayConfig = defineConfig({
   gracefulShutdownTimeout: Number(env.GRACEFUL_SHUTDOWN_TIMEOUT_MS ?? 25000),
   maskedErrors: true,
   blockFieldSuggestions: !devMode,
-  maxDepth: Number(env.GATEWAY_MAX_DEPTH ?? 10),
-  maxTokens: Number(env.GATEWAY_MAX_TOKENS ?? 2000),
-  upstreamTimeout: Number(env.GATEWAY_UPSTREAM_TIMEOUT_MS ?? 30000),
+  maxDepth: num('GATEWAY_MAX_DEPTH', 10),
+  maxTokens: num('GATEWAY_MAX_TOKENS', 2000),
+  // execution time limit for each subgraph fetch of an operation
+  upstreamTimeout: num('GATEWAY_UPSTREAM_TIMEOUT_MS', 30000),
+  // Operations are priced before any subgraph is called (IBM cost spec: @cost / @listSize
+  // from the supergraph; lists without @listSize count as GATEWAY_ASSUMED_LIST_SIZE items).
+  demandControl: {
+    maxCost: num('GATEWAY_MAX_COST', 5000),
+    listSize: num('GATEWAY_ASSUMED_LIST_SIZE', 20),
+    includeExtensionMetadata: devMode,
+  },
+  cors: corsOrigins.length
+    ? { origin: corsOrigins, credentials: false, methods: ['GET', 'POST'] }
+    : false,
+  // A GET (the only request a browser sends cross-site without a preflight besides forms,
+  // which are refused outright) must carry a header only a same-origin script can set.
+  csrfPrevention: { requestHeaders: ['authorization', 'x-ducha-csrf'] },
+  // Introspection for developers; in production only for ops with the "introspect" grant.
+  disableIntrospection: devMode
+    ? false
+    : {
+        disableIf: ({ context }: { context: unknown }) => {
+          const ops = (context as { jwt?: { payload?: { ops?: unknown } } })?.jwt?.payload?.ops;
+          return !(Array.isArray(ops) && ops.includes('introspect'));
+        },
+      },
   prometheus: { metrics: true, endpoint: '/metrics' } as never,
   // Heavy operations (Excel imports and exports) are limited per caller.
   rateLimiting: [
@@ -104,15 +149,18 @@ export const gatewayConfig = defineConfig({
     forward: { payload: true, token: true },
   },
   plugins: () => [
+    useRequestShape(num('GATEWAY_MAX_BODY_BYTES', 1_048_576)),
+    maxAliasesPlugin({ n: num('GATEWAY_MAX_ALIASES', 30), allowList: [] }),
+    useResponseCap(num('GATEWAY_MAX_RESPONSE_BYTES', 8_388_608)),
+    useStableCodes(!devMode),
     {
-      // Give authentication failures the same stable code the subgraphs use.
-      onResultProcess({ result }: { result: unknown }) {
-        const errors = (result as { errors?: Array<{ message?: string; extensions?: Record<string, unknown> }> })?.errors;
-        for (const error of errors ?? []) {
-          const status = (error.extensions?.http as { status?: number } | undefined)?.status;
-          if (error.extensions && (status === 401 || error.message === 'Invalid authentication token provided')) {
-            error.extensions.code = 'UNAUTHENTICATED';
-          }
+      // Every token must expire: the JWT plugin verifies exp only when it is present.
+      onExecute({ args }) {
+        const payload = (args.contextValue as { jwt?: { payload?: { exp?: unknown } } }).jwt?.payload;
+        if (payload && typeof payload.exp !== 'number') {
+          throw new GraphQLError('Token has no expiry (exp)', {
+            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+          });
         }
       },
     },
