@@ -165,6 +165,8 @@ export const gatewayConfig = defineConfig({
       },
     },
   ],
+  // Sign every subgraph request: with SUBGRAPH_HMAC_SECRET set, subgraphs answer nobody else.
+  ...(env.SUBGRAPH_HMAC_SECRET ? { hmacSignature: { secret: env.SUBGRAPH_HMAC_SECRET } } : {}),
   // Subgraphs verify the token again: pass the caller's bearer token along.
   propagateHeaders: {
     fromClientToSubgraphs({ request, context }) {

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
     dev_mode: bool = False
+    # subgraphs: limits for any caller, and the secret the gateway signs requests with
+    subgraph_max_depth: int = 20
+    subgraph_max_tokens: int = 10000
+    subgraph_max_aliases: int = 60
+    subgraph_hmac_secret: str | None = None
 
     outbox_poll_seconds: float = 1.0
     consumer_max_deliver: int = 5

@@ -52,7 +52,13 @@ ALERTS_ONLY_PREFIXES = (
     "channel_",
 )
 # Settings that must never be a literal in a manifest.
-SECRET_SETTINGS = {"jwt_secret", "jwt_public_key", "smtp_password", "wecom_corp_secret"}
+SECRET_SETTINGS = {
+    "jwt_secret",
+    "jwt_public_key",
+    "smtp_password",
+    "wecom_corp_secret",
+    "subgraph_hmac_secret",
+}
 
 
 def quantity(text: str) -> float:

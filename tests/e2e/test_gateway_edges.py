@@ -25,7 +25,7 @@ from services.stack import Stack
 from tests.support.servers import token
 
 PERSON = "fragment P on Person { id name performance { score lines { points } } }"
-UNIT = "fragment U on Unit { id name alertCounts { red blue yellow green } }"
+UNIT = "fragment U on Unit { id name alertCounts { level count } }"
 
 
 def alias_attack(n: int) -> str:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 
 from services.core.graphql.errors import COMMON_ERROR_TYPES, MaskInternalErrors
+from services.core.graphql.signature import GatewaySignature
+from services.core.settings import get_settings
 
 FEDERATION_VERSION = "2.9"
 
@@ -18,16 +27,26 @@ def federation_schema(
     subscription: type | None = None,
     types: Iterable[type] = (),
 ) -> strawberry.federation.Schema:
+    settings = get_settings()
+    # The gateway enforces its own, tighter limits; these hold for any caller that reaches a
+    # subgraph directly, and leave room for the gateway's entity fetches.
+    extensions: list[Any] = [
+        MaskInternalErrors,
+        lambda: ParserCache(maxsize=512),  # the caches live at module level
+        lambda: ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=settings.subgraph_max_depth),
+        MaxTokensLimiter(max_token_count=settings.subgraph_max_tokens),
+        MaxAliasesLimiter(max_alias_count=settings.subgraph_max_aliases),
+    ]
+    if settings.subgraph_hmac_secret:
+        secret = settings.subgraph_hmac_secret
+        extensions.insert(0, lambda: GatewaySignature(secret=secret))
     return strawberry.federation.Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
         types=[*COMMON_ERROR_TYPES, *types],
         # parsing and validating the same documents again is a third of a small request
-        extensions=[
-            MaskInternalErrors,
-            lambda: ParserCache(maxsize=512),  # the caches live at module level
-            lambda: ValidationCache(maxsize=512),
-        ],
+        extensions=extensions,
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -78,6 +79,13 @@ class SubgraphView(GraphQL):
                     return
                 scope.setdefault("state", {})["principal"] = principal
         await super().__call__(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # nesting deep enough to exhaust the parser's recursion is bad input, not a 500
+        try:
+            return self.decode_json(data)
+        except (ValueError, RecursionError) as e:
+            raise HTTPException(400, "Unable to parse request body as JSON") from e
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         state = request.app.state
