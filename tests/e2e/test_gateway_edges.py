@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -77,7 +78,7 @@ async def _post(
     url: str,
     query: str,
     headers: dict[str, str],
-    variables: dict[str, object] | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> tuple[httpx.Response, float]:
     started = time.perf_counter()
     r = await http.post(url, json={"query": query, "variables": variables or {}}, headers=headers)
@@ -120,7 +121,7 @@ async def test_attack_queries_are_refused_fast_and_others_keep_their_latency(
     # the gateway is alive and under its container's limit
     health = await http.get(url.replace("/graphql", "/healthcheck"))
     assert health.status_code == 200
-    gateway = next(p for p in prod_stack.procs if "hive-gateway" in " ".join(map(str, p.args)))
+    gateway = next(p for p in prod_stack.procs if "hive-gateway" in str(p.args))
     status = await asyncio.to_thread(Path(f"/proc/{gateway.pid}/status").read_text)
     rss_kib = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM:")))
     assert rss_kib < 768 * 1024, rss_kib
@@ -182,7 +183,7 @@ async def test_every_authentication_failure_is_401_unauthenticated(
         "no exp": "Bearer " + jwt.encode(claims, secret),
         "wrong key": "Bearer "
         + jwt.encode({**claims, "exp": now + 60}, "another-secret-of-32-bytes-or-more"),
-        "alg none": "Bearer " + jwt.encode({**claims, "exp": now + 60}, None, algorithm="none"),
+        "alg none": "Bearer " + jwt.encode({**claims, "exp": now + 60}, "", algorithm="none"),
     }
     for name, header in bad.items():
         headers = {"authorization": header} if header else {}
