@@ -26,6 +26,7 @@ lint: setup
 	$(VENV)/bin/ruff check services tests bench deploy
 	$(VENV)/bin/ruff format --check services tests bench deploy
 	$(VENV)/bin/mypy services tests bench
+	$(VENV)/bin/lint-imports
 
 pytest: setup
 	$(VENV)/bin/pytest -q
