@@ -30,7 +30,7 @@ from services.core.bus import connect_nats, ensure_streams
 from services.core.db import connect
 from services.core.events import Envelope, EventContract
 from services.core.settings import Settings
-from services.evaluation.rebuild import apply_batch, rebuild
+from services.evaluation.rebuild.service import apply_batch, rebuild
 from services.registry import SERVICE_NAMES
 from services.stack import Stack, migrate_all
 from tests.evaluation.builders import generated_history

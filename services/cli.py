@@ -113,7 +113,7 @@ def cmd_alerts_rebuild(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluation_rebuild(args: argparse.Namespace) -> None:
-    from services.evaluation.rebuild import rebuild_command
+    from services.evaluation.rebuild.service import rebuild_command
 
     settings = get_settings()
     report = asyncio.run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.core.app_factory import ServiceSpec
-from services.evaluation.events import subscriptions
-from services.evaluation.graphql.schema import build_schema
+from services.evaluation.ledger.events import subscriptions
+from services.evaluation.schema import build_schema
 
 SPEC = ServiceSpec(name="evaluation", schema=build_schema, subscriptions=subscriptions)

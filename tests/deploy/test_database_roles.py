@@ -104,7 +104,7 @@ async def test_a_role_cannot_touch_another_service_schema(migrated: str, role: s
 
 
 async def test_evaluation_can_rebuild_into_its_scratch_schema(migrated: str) -> None:
-    from services.evaluation.rebuild import prepare_schema
+    from services.evaluation.rebuild.service import prepare_schema
 
     dsn = role_dsn(migrated, "evaluation")
     await prepare_schema(dsn, "evaluation_rebuild", "evaluation")

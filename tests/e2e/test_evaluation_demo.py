@@ -12,7 +12,7 @@ import asyncpg
 
 from services.core.bus import connect_nats
 from services.core.settings import Settings
-from services.evaluation.rebuild import rebuild_command
+from services.evaluation.rebuild.service import rebuild_command
 from services.stack import Stack
 from services.tasks import demo
 from tests.support.servers import GraphQLClient, wait_for

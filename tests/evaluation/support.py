@@ -7,8 +7,8 @@ from collections.abc import Iterable
 import asyncpg
 
 from services.core.events import Envelope, EventContract
-from services.evaluation.events import alert_handlers, task_handlers
-from services.evaluation.rebuild import apply_batch
+from services.evaluation.ledger.events import alert_handlers, task_handlers
+from services.evaluation.rebuild.service import apply_batch
 
 HANDLERS = {**task_handlers(), **alert_handlers()}
 
