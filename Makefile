@@ -27,6 +27,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check services tests bench deploy
 	$(VENV)/bin/mypy services tests bench
 	$(VENV)/bin/lint-imports
+	$(PY) -m tests.support.import_cycles
 
 pytest: setup
 	$(VENV)/bin/pytest -q

@@ -98,7 +98,7 @@ export const gatewayConfig = defineConfig({
   // Operations are priced before any subgraph is called (IBM cost spec: @cost / @listSize
   // from the supergraph; lists without @listSize count as GATEWAY_ASSUMED_LIST_SIZE items).
   demandControl: {
-    maxCost: num('GATEWAY_MAX_COST', 5000),
+    maxCost: num('GATEWAY_MAX_COST', 20000),
     listSize: num('GATEWAY_ASSUMED_LIST_SIZE', 20),
     includeExtensionMetadata: devMode,
   },

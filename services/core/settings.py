@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     subgraph_max_tokens: int = 10000
     subgraph_max_aliases: int = 60
     subgraph_hmac_secret: str | None = None
+    # what a list without a `first` argument counts as in the gateway's cost estimate
+    assumed_list_size: int = 20
 
     outbox_poll_seconds: float = 1.0
     consumer_max_deliver: int = 5

@@ -108,6 +108,14 @@ async def test_attack_queries_are_refused_fast_and_others_keep_their_latency(
     attacks = [
         (alias_attack(280), office, "MAX_ALIASES_EXCEEDED"),
         (unit_attack(280), cadre, "MAX_ALIASES_EXCEEDED"),
+        # within the alias limit, the price decides
+        (alias_attack(20), office, "COST_ESTIMATED_TOO_EXPENSIVE"),
+        (unit_attack(25), cadre, "COST_ESTIMATED_TOO_EXPENSIVE"),
+        (
+            "{ items(first: 100000) { nodes { id owners { id } } } }",
+            office,
+            "COST_ESTIMATED_TOO_EXPENSIVE",
+        ),
     ]
     for query, headers, code in attacks:
         for _ in range(3):
@@ -116,6 +124,11 @@ async def test_attack_queries_are_refused_fast_and_others_keep_their_latency(
             assert _codes(r) == [code], r.text[:500]
             assert "data" not in r.json() or not r.json()["data"], r.text[:300]
             assert ms < 2000, ms  # generous on a shared machine; typically ~20 ms
+    cost = (await _post(http, url, alias_attack(20), office))[0].json()["errors"][0]
+    assert "exceeded configured maximum" in cost["message"]  # says by how much
+    page = "{ items(first: 50) { nodes { id code title leadUnit { name } owners { name } } } }"
+    r, _ = await _post(http, url, page, office)
+    assert "errors" not in r.json(), r.text[:300]  # an ordinary page is well within the price
     after = await _normal_latency(http, url, office)
     assert after <= max(2 * before, before + 20), (before, after)
     # the gateway is alive and under its container's limit

@@ -14,6 +14,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from services.core.graphql.cost import annotate_list_sizes
 from services.core.graphql.errors import COMMON_ERROR_TYPES, MaskInternalErrors
 from services.core.graphql.signature import GatewaySignature
 from services.core.settings import get_settings
@@ -41,6 +42,7 @@ def federation_schema(
     if settings.subgraph_hmac_secret:
         secret = settings.subgraph_hmac_secret
         extensions.insert(0, lambda: GatewaySignature(secret=secret))
+    annotate_list_sizes([query, mutation, subscription, *types], settings.assumed_list_size)
     return strawberry.federation.Schema(
         query=query,
         mutation=mutation,
