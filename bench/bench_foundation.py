@@ -24,7 +24,7 @@ from services.core.auth import mint_token
 from services.core.settings import Settings
 from services.registry import SERVICE_NAMES
 from services.stack import Stack, migrate_all
-from services.tasks.graphql.queries import encode_cursor
+from services.tasks.items.graphql.queries import encode_cursor
 
 ITEMS = 2200
 PAGE = 50

@@ -12,12 +12,12 @@ from typing import Any
 
 from bench.support import embedded_servers
 from services.core.db import connect, create_pool
-from services.tasks import demo
-from services.tasks.audit import verify_chain
+from services.tasks.audit.service import verify_chain
+from services.tasks.demo import loader as demo
+from services.tasks.items.store import ItemFilter
 from services.tasks.ledger import export
 from services.tasks.ledger.cli import CLI_PRINCIPAL
 from services.tasks.ledger.items_import import import_items
-from services.tasks.store_queries import ItemFilter
 
 
 async def _run(dsn: str) -> dict[str, Any]:

@@ -290,7 +290,7 @@ async def run_size(
 
 async def explain(dsn: str, org: dict[str, list[uuid.UUID]]) -> dict[str, str]:
     """The plans of the list queries (first line = the top node, with the index used)."""
-    from services.tasks import store_queries as q
+    from services.tasks.items import store as q
 
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "tasks,public"})
     try:

@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
-    from services.tasks.audit import verify_database
+    from services.tasks.audit.service import verify_database
 
     dsn = args.database_url or get_settings().require_database_url()
     result = asyncio.run(verify_database(dsn))
@@ -82,7 +82,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from services.tasks import demo
+    from services.tasks.demo import loader as demo
 
     dsn = args.database_url or get_settings().require_database_url()
     asyncio.run(demo.migrate(dsn))

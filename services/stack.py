@@ -196,7 +196,7 @@ def run_stack(demo: str = "ask") -> None:
         stack.start_gateway(port_or_free(GATEWAY_PORT))
         stack.wait_ready(90)
         if load_demo:
-            from services.tasks import demo as demo_module
+            from services.tasks.demo import loader as demo_module
 
             asyncio.run(demo_module.load(stack.database_url))
         print(
@@ -220,14 +220,14 @@ def run_stack(demo: str = "ask") -> None:
 
 
 def _demo_clock() -> str:
-    from services.tasks import demo as demo_module
+    from services.tasks.demo import loader as demo_module
 
     return f"{demo_module.AS_OF.isoformat()}T09:00:00+08:00"
 
 
 def _wants_demo(dsn: str, demo: str, external: bool) -> bool:
     """Offer the demo district on an empty embedded database (never on an external one unasked)."""
-    from services.tasks import demo as demo_module
+    from services.tasks.demo import loader as demo_module
 
     if demo == "no" or (external and demo != "yes"):
         return False

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from services.core.app_factory import ServiceSpec
-from services.tasks.graphql.schema import build_schema
+from services.tasks.schema import build_schema
 
 SPEC = ServiceSpec(name="tasks", schema=build_schema)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.core.settings import Settings
-from services.tasks import store
+from services.tasks import loaders as store
 from tests.support.servers import running_service
 
 ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) {

@@ -14,7 +14,7 @@ from services.core.bus import connect_nats
 from services.core.settings import Settings
 from services.evaluation.rebuild.service import rebuild_command
 from services.stack import Stack
-from services.tasks import demo
+from services.tasks.demo import loader as demo
 from tests.support.servers import GraphQLClient, wait_for
 
 CONSUMERS = (("TASKS", "evaluation-tasks"), ("ALERTS", "evaluation-alerts"))

@@ -19,9 +19,10 @@ import pytest_asyncio
 
 from services.core.auth import Principal, Role
 from services.core.settings import Settings
-from services.tasks import service
-from services.tasks import service_lifecycle as life
-from services.tasks.domain.access import Operation
+from services.tasks.access import Operation
+from services.tasks.items import service
+from services.tasks.lifecycle import service as life
+from services.tasks.org import service as org_service
 from tests.support.servers import GraphQLClient, running_service, token
 from tests.tasks.lifecycle_support import call_raw
 
@@ -90,14 +91,18 @@ async def world(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         pool = app.state.pool
         units = {
             k: (
-                await service.create_unit(
+                await org_service.create_unit(
                     pool, OFFICE, f"M{k}{uuid.uuid4().hex[:6]}", n, "STREET", "街道"
                 )
             )["id"]
             for k, n in (("L", "牵头街道"), ("C", "配合局"), ("O", "无关街道"))
         }
-        owner = (await service.create_person(pool, OFFICE, name="赵科长", unit_id=units["L"]))["id"]
-        leader = (await service.create_person(pool, OFFICE, name="孙区长", roles=["LEADER"]))["id"]
+        owner = (await org_service.create_person(pool, OFFICE, name="赵科长", unit_id=units["L"]))[
+            "id"
+        ]
+        leader = (await org_service.create_person(pool, OFFICE, name="孙区长", roles=["LEADER"]))[
+            "id"
+        ]
         yield {
             "client": client,
             "pool": pool,
@@ -198,10 +203,10 @@ async def setup_suspended(w: dict[str, Any]) -> dict[str, Any]:
 
 
 async def setup_org(w: dict[str, Any]) -> dict[str, Any]:
-    unit = await service.create_unit(
+    unit = await org_service.create_unit(
         w["pool"], OFFICE, f"X{uuid.uuid4().hex[:8]}", "待改单位", "OTHER", "其他"
     )
-    person = await service.create_person(w["pool"], OFFICE, name="待改人员")
+    person = await org_service.create_person(w["pool"], OFFICE, name="待改人员")
     return {"unit": unit["id"], "person": person["id"]}
 
 

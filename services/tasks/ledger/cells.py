@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from services.core.auth import Role
-from services.tasks.domain.items import SOURCE_LABELS, ItemState, PlanNode, ReportingCycle, Source
+from services.tasks.items.domain import SOURCE_LABELS, ItemState, PlanNode, ReportingCycle, Source
 
 
 class CellError(ValueError):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from services.core.auth import Principal, Role
 from services.core.db import apply_migrations, create_pool, migrations_for
+from services.tasks.items.store import ItemFilter
 from services.tasks.ledger import export
 from services.tasks.ledger.errors import LedgerRejected
 from services.tasks.ledger.items_import import import_items
 from services.tasks.ledger.organisation_import import import_organisation
-from services.tasks.store_queries import ItemFilter
 
 CLI_PRINCIPAL = Principal(
     subject="cli", name="命令行 (督查办)", roles=frozenset({Role.SUPERVISION_OFFICE})

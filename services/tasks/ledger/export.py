@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import asyncpg
 from openpyxl import Workbook
 
-from services.tasks.domain.items import SOURCE_LABELS, Source
+from services.core import clock
+from services.tasks.access import Scope
+from services.tasks.items.domain import SOURCE_LABELS, Source
+from services.tasks.items.store import ItemFilter, item_statistics
 from services.tasks.ledger import cells, store
 from services.tasks.ledger.workbook import save, write_sheet
-from services.tasks.store_queries import ItemFilter, Scope, item_statistics
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_EXPORT = 200_000
 
 # The first 13 columns are exactly the import headers, so an export can be re-imported.
@@ -48,7 +48,7 @@ def _source_label(value: str) -> str:
 
 
 def _local(ts: datetime | None) -> str:
-    return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if ts else ""
+    return ts.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M") if ts else ""
 
 
 def _cycle_label(value: str) -> str:
@@ -128,7 +128,7 @@ async def export_statistics(
     wb = Workbook()
     by_year = await item_statistics(conn, "YEAR", today, f, scope)
     totals = {key: sum(r[key] for r in by_year) for key, _ in STAT_COLUMNS}
-    generated = datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    generated = clock.now().astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M")
     write_sheet(
         wb,
         "总览",

@@ -9,8 +9,8 @@ import asyncpg
 
 from services.core.auth import Principal, Role
 from services.core.errors import DomainError, Forbidden
-from services.tasks import service
-from services.tasks.domain.items import CONTENT_MAX, TITLE_MAX, clean_text, validate_schedule
+from services.tasks.items import service
+from services.tasks.items.domain import CONTENT_MAX, TITLE_MAX, clean_text, validate_schedule
 from services.tasks.ledger import cells
 from services.tasks.ledger.cells import CellError, RowError
 from services.tasks.ledger.errors import LedgerRejected

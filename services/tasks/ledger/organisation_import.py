@@ -9,13 +9,13 @@ import asyncpg
 
 from services.core.auth import Principal, Role
 from services.core.errors import DomainError, Forbidden, ValidationFailed
-from services.tasks import service
-from services.tasks.domain.items import clean_text
+from services.tasks.items.domain import clean_text
 from services.tasks.ledger import cells
 from services.tasks.ledger.cells import CellError, RowError
 from services.tasks.ledger.errors import LedgerRejected
 from services.tasks.ledger.resolve import Directory
 from services.tasks.ledger.workbook import Sheet, open_workbook, read_sheet
+from services.tasks.org import service
 
 UNIT_SHEET, PEOPLE_SHEET = "单位", "人员"
 UNIT_HEADERS = ["单位编码", "单位名称", "单位类型", "评价类别"]

@@ -1,6 +1,6 @@
 """SQL the ledger needs: lookups for imports, filtered items for exports.
 
-Filters and the caller's scope are the item list's own (store_queries.item_conditions),
+Filters and the caller's scope are the item list's own (items.store.item_conditions),
 so an export holds exactly what the same filter lists in GraphQL.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncpg
 from asyncpg import Record as Row
 
-from services.tasks.store import ITEM_COLUMNS
-from services.tasks.store_queries import ItemFilter, Scope, Where, item_conditions
+from services.tasks.access import Scope
+from services.tasks.items.store import ITEM_COLUMNS, ItemFilter, Where, item_conditions
 
 # A person's name, with the unit added when the name is not unique: 张伟（东城街道）.
 _PERSON_LABEL = (

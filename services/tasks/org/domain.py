@@ -1,0 +1,78 @@
+"""Units and people (单位, 人员): their fields and how a change is validated (pure)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from services.core.auth import Role
+from services.core.errors import ValidationFailed
+from services.tasks.items.domain import clean_text
+
+UNIT_KINDS = ("STREET", "TOWNSHIP", "DEPARTMENT", "OTHER")
+UNIT_FIELDS = ("code", "name", "kind", "category")
+PERSON_FIELDS = ("name", "unit_id", "rank", "position", "mobile", "wecom_user_id", "email", "roles")
+
+
+@dataclass
+class UnitChanges:
+    """Fields of a unit to create or change (None: unchanged on update)."""
+
+    code: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class PersonChanges:
+    """Fields of a person to create or change (None: unchanged on update)."""
+
+    name: str | None = None
+    unit_id: uuid.UUID | None = None
+    rank: str | None = None
+    position: str | None = None
+    mobile: str | None = None
+    wecom_user_id: str | None = None
+    email: str | None = None
+    roles: list[str] | None = None
+
+
+def clean_unit(c: UnitChanges) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if c.code is not None:
+        values["code"] = clean_text(c.code, "code", 32)
+    if c.name is not None:
+        values["name"] = clean_text(c.name, "name", 100)
+    if c.kind is not None:
+        if c.kind not in UNIT_KINDS:
+            raise ValidationFailed(f"未知的单位类型: {c.kind}", field="kind")
+        values["kind"] = c.kind
+    if c.category is not None:
+        values["category"] = clean_text(c.category, "category", 50)
+    return values
+
+
+def clean_person(c: PersonChanges) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if c.name is not None:
+        values["name"] = clean_text(c.name, "name", 50)
+    for name, limit in (("rank", 20), ("position", 100), ("mobile", 20)):
+        value = getattr(c, name)
+        if value is not None:
+            values[name] = clean_text(value, name, limit, required=False) or None
+    for name, limit in (("wecom_user_id", 64), ("email", 254)):
+        value = getattr(c, name)
+        if value is not None:
+            values[name] = clean_text(value, name, limit, required=False) or None
+    if values.get("email") and "@" not in values["email"]:
+        raise ValidationFailed("邮箱格式不正确", field="email")
+    if c.roles is not None:
+        unknown = [r for r in c.roles if r not in Role.__members__]
+        if unknown:
+            raise ValidationFailed(f"未知的角色: {unknown[0]}", field="roles")
+        values["roles"] = sorted(set(c.roles))
+    if c.unit_id is not None:
+        values["unit_id"] = c.unit_id
+    return values
