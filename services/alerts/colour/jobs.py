@@ -4,7 +4,7 @@ The sweep: re-evaluate open items as time passes, in keyset batches.
 
 By default only the items that are due: each evaluation stores ``recheck_on``, the
 earliest day the item's colour could change without an event (see
-``domain.colour.recheck_on``; new items, migrated items and items under changed rule
+``colour.domain.recheck_on``; new items, migrated items and items under changed rule
 settings are due at once). ``full=True`` re-evaluates every open item.
 
 Each batch is one transaction: read a page (index ``items_due`` or ``items_open``),

@@ -2,7 +2,8 @@
 
 Every rule returns a *reason key*: a string that names the reason uniquely, so the
 same reminder is never produced twice (the key goes into the notification's dedupe
-key). Working days are those of the official Chinese calendar (``workdays``).
+key). Working days are those of the official Chinese calendar
+(``services.core.calendar``).
 
 - Deadline near (临近时限): with offsets (3, 1), the reminder for offset 3 is due
   while 2..3 working days remain before the deadline, the one for offset 1 while

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.alerts.reminders import service as service_reminders
-from services.alerts.reminders import store
+from services.alerts.reminders import service, store
 from services.contracts import alerts as alerts_events
 from services.contracts import tasks as tasks_events
 from services.core.consumer import Subscription, is_newer
@@ -26,7 +25,7 @@ async def on_unit_upserted(conn: asyncpg.Connection, env: Envelope, event: Event
 
 async def on_level_changed(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:
     assert isinstance(event, alerts_events.LevelChanged)
-    await service_reminders.on_level_changed(conn, event, env.aggregate_version)
+    await service.on_level_changed(conn, event, env.aggregate_version)
 
 
 def people_subscription() -> Subscription:
