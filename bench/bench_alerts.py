@@ -78,7 +78,7 @@ FROM (
 SWEEP_CHILD = """
 import asyncio, json, sys
 from datetime import datetime
-from services.alerts.service_sweep import sweep
+from services.alerts.colour.jobs import sweep
 from services.core.db import create_pool
 
 async def main() -> None:

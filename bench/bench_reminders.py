@@ -22,8 +22,8 @@ from typing import Any
 import asyncpg
 
 from bench.support import embedded_servers
-from services.alerts.delivery import Delivery
-from services.alerts.service_reminders import scan
+from services.alerts.delivery.service import Delivery
+from services.alerts.reminders.service import scan
 from services.core.db import apply_migrations, create_pool, migrations_for
 from services.core.settings import Settings
 

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.alerts.events import subscriptions
-from services.alerts.graphql.schema import build_schema
-from services.alerts.jobs import jobs
-from services.alerts.reminder_jobs import reminder_jobs
+from services.alerts.colour import events as colour_events
+from services.alerts.colour import jobs as colour_jobs
+from services.alerts.delivery import jobs as delivery_jobs
+from services.alerts.reminders import events as reminder_events
+from services.alerts.reminders import jobs as reminder_jobs
+from services.alerts.schema import build_schema
 from services.core.app_factory import ServiceSpec
 from services.core.clock import set_clock, simulated_clock
+from services.core.consumer import Subscription
 from services.core.jobs import Job
 from services.core.settings import Settings
 
 
+def subscriptions() -> list[Subscription]:
+    return [*colour_events.subscriptions(), *reminder_events.subscriptions()]
+
+
 def all_jobs(settings: Settings) -> list[Job]:
-    return [*jobs(settings), *reminder_jobs(settings)]
+    return [
+        *colour_jobs.jobs(settings),
+        *reminder_jobs.jobs(settings),
+        *delivery_jobs.jobs(settings),
+    ]
 
 
 async def on_start(state: Any) -> None:

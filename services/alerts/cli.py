@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.alerts.service_rebuild import rebuild
+from services.alerts.colour.rebuild import rebuild
 from services.core import clock
 from services.core.bus import connect_nats, ensure_streams
 from services.core.db import apply_migrations, create_pool, migrations_for

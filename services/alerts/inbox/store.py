@@ -1,0 +1,110 @@
+"""SQL behind the inbox, the notification log, channel preferences and unit robots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+
+async def set_unit_robot_override(
+    conn: asyncpg.Connection, unit_id: UUID, key: str | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "UPDATE units SET robot_key_override = $2 WHERE id = $1"
+        " RETURNING id, name, coalesce(robot_key_override, wecom_robot_key) AS robot_key",
+        unit_id,
+        key,
+    )
+
+
+SELECT_COLUMNS = (
+    "id, kind, channel, item_id, person_id, unit_id, address, title, body, state, attempts,"
+    " last_error, created_at, sent_at, read_at"
+)
+
+
+async def list_notifications(
+    conn: asyncpg.Connection,
+    *,
+    person_id: UUID | None = None,
+    channel: str | None = None,
+    state: str | None = None,
+    item_id: UUID | None = None,
+    unread_only: bool = False,
+    ids: Sequence[int] | None = None,
+    limit: int = 100,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {SELECT_COLUMNS} FROM notifications"
+        " WHERE ($1::uuid IS NULL OR person_id = $1) AND ($2::text IS NULL OR channel = $2)"
+        "  AND ($3::text IS NULL OR state = $3) AND ($4::uuid IS NULL OR item_id = $4)"
+        "  AND (NOT $5 OR read_at IS NULL) AND ($6::bigint[] IS NULL OR id = ANY($6))"
+        " ORDER BY created_at DESC, id DESC LIMIT $7",
+        person_id,
+        channel,
+        state,
+        item_id,
+        unread_only,
+        list(ids) if ids is not None else None,
+        limit,
+    )
+
+
+async def unread_count(conn: asyncpg.Connection, person_id: UUID) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM notifications WHERE person_id = $1 AND channel = 'INBOX'"
+            " AND read_at IS NULL",
+            person_id,
+        )
+    )
+
+
+async def mark_read(
+    conn: asyncpg.Connection, person_id: UUID, ids: Sequence[int] | None, at: datetime
+) -> int:
+    """Mark the person's inbox rows read (all when ``ids`` is None); returns how many."""
+    result = await conn.execute(
+        "UPDATE notifications SET read_at = $3 WHERE person_id = $1 AND channel = 'INBOX'"
+        " AND read_at IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2))",
+        person_id,
+        list(ids) if ids is not None else None,
+        at,
+    )
+    return int(result.split()[-1])
+
+
+async def resend(conn: asyncpg.Connection, ids: Sequence[int]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "UPDATE notifications SET state = 'PENDING', attempts = 0, next_attempt_at = now(),"
+        " last_error = NULL WHERE id = ANY($1::bigint[]) AND state IN ('DEAD', 'SKIPPED')"
+        f" RETURNING {SELECT_COLUMNS}",
+        list(ids),
+    )
+
+
+async def get_preferences(conn: asyncpg.Connection, person_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT person_id, wecom_app, email, inbox FROM channel_preferences WHERE person_id = $1",
+        person_id,
+    )
+
+
+async def upsert_preferences(
+    conn: asyncpg.Connection, person_id: UUID, wecom_app: bool, email: bool, inbox: bool
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "INSERT INTO channel_preferences (person_id, wecom_app, email, inbox) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (person_id) DO UPDATE SET wecom_app = EXCLUDED.wecom_app,"
+        "  email = EXCLUDED.email, inbox = EXCLUDED.inbox, updated_at = now()"
+        " RETURNING person_id, wecom_app, email, inbox",
+        person_id,
+        wecom_app,
+        email,
+        inbox,
+    )
+    assert row is not None
+    return row
