@@ -21,9 +21,8 @@ import pytest_asyncio
 import websockets
 
 from services.core.settings import Settings
-from services.registry import SERVICE_NAMES
 from services.stack import Stack
-from tests.support.servers import token
+from tests.support.servers import running_platform, token
 
 PERSON = "fragment P on Person { id name performance { score lines { points } } }"
 UNIT = "fragment U on Unit { id name alertCounts { level count } }"
@@ -41,26 +40,13 @@ def unit_attack(n: int) -> str:
 
 @pytest.fixture(scope="module")
 def prod_stack(settings: Settings) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={
-            "LOG_JSON": "false",
-            "DEV_MODE": "false",
-            # the heap a 768Mi gateway container gets (deploy/base/gateway.yaml)
-            "NODE_OPTIONS": "--max-old-space-size=512",
-        },
-    )
-    try:
-        for name in SERVICE_NAMES:
-            s.start_service(name)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(
+        settings,
+        DEV_MODE="false",
+        # the heap a 768Mi gateway container gets (deploy/base/gateway.yaml)
+        NODE_OPTIONS="--max-old-space-size=512",
+    ) as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module")

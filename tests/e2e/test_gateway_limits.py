@@ -9,30 +9,16 @@ import pytest
 import pytest_asyncio
 
 from services.core.settings import Settings
-from services.registry import SERVICE_NAMES
 from services.stack import Stack
-from tests.support.servers import GraphQLClient, token
+from tests.support.servers import GraphQLClient, running_platform, token
 
 EXPORT = "{ ledgerExport { fileName } }"
 
 
 @pytest.fixture(scope="module")
 def limited_stack(settings: Settings) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={"LOG_JSON": "false", "GATEWAY_HEAVY_LIMIT_PER_MINUTE": "3"},
-    )
-    try:
-        for name in SERVICE_NAMES:
-            s.start_service(name)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(settings, GATEWAY_HEAVY_LIMIT_PER_MINUTE="3") as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -11,28 +11,15 @@ import pytest_asyncio
 from services.core.settings import Settings
 from services.registry import SERVICE_NAMES
 from services.stack import Stack
-from tests.support.servers import GraphQLClient, token
+from tests.support.servers import GraphQLClient, running_platform, token
 
 SECRET = "gateway-signs-subgraph-requests-0123456789"
 
 
 @pytest.fixture(scope="module")
 def signed_stack(settings: Settings) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={"LOG_JSON": "false", "DEV_MODE": "false", "SUBGRAPH_HMAC_SECRET": SECRET},
-    )
-    try:
-        for name in SERVICE_NAMES:
-            s.start_service(name)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(settings, DEV_MODE="false", SUBGRAPH_HMAC_SECRET=SECRET) as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module")

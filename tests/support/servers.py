@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import asyncpg
@@ -15,7 +15,8 @@ import httpx
 from services.core.app_factory import create_app
 from services.core.auth import mint_token
 from services.core.settings import Settings
-from services.registry import spec
+from services.registry import SERVICE_NAMES, spec
+from services.stack import Stack
 
 T = TypeVar("T")
 
@@ -35,6 +36,26 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
         await asyncio.sleep(interval)
+
+
+@contextlib.contextmanager
+def running_platform(settings: Settings, **extra_env: str) -> Iterator[Stack]:
+    """The three services and the gateway as processes, on the test database and NATS."""
+    s = Stack(
+        data_dir=settings.data_dir,
+        database_url=settings.require_database_url(),
+        nats_url=settings.require_nats_url(),
+        jwt_secret=settings.signing_secret(),
+        extra_env={"LOG_JSON": "false", **extra_env},
+    )
+    try:
+        for name in SERVICE_NAMES:
+            s.start_service(name)
+        s.start_gateway()
+        s.wait_ready(120)
+        yield s
+    finally:
+        s.stop()
 
 
 def token(
