@@ -239,3 +239,19 @@ async def test_websocket_refuses_missing_or_bad_tokens_at_connection(
     assert await _ws_init(url, {"authorization": f"Bearer {expired}"}) == ("closed", 4401)
     good = {"authorization": f"Bearer {token(settings)}"}
     assert await _ws_init(url, good) == ("message", "connection_ack")
+
+
+@pytest.mark.e2e
+async def test_sse_subscriptions_refuse_missing_or_bad_tokens(
+    prod_stack: Stack, http: httpx.AsyncClient, settings: Settings
+) -> None:
+    subscription = {"query": "subscription { alertLevelChanged { itemId level } }"}
+    for header in (None, "Bearer not-a-token"):
+        headers = {"accept": "text/event-stream", **({"authorization": header} if header else {})}
+        r = await http.post(prod_stack.gateway_url, json=subscription, headers=headers)
+        assert r.status_code == 401, (header, r.status_code, r.text[:200])
+        assert "UNAUTHENTICATED" in r.text
+    good = {"accept": "text/event-stream", "authorization": f"Bearer {token(settings)}"}
+    async with http.stream("POST", prod_stack.gateway_url, json=subscription, headers=good) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
