@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.core import clock
 from services.core.auth import TokenVerifier
 from services.core.bus import connect_nats, ensure_streams
 from services.core.consumer import Consumer, Subscription
@@ -115,6 +116,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app.state
+        clock.install(settings)
         dsn = settings.require_database_url()
         state.settings = settings
         state.service = spec.name

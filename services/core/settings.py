@@ -63,9 +63,12 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 300.0
     delivery_interval_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
-    # demo/training only: ISO date-time the alerts clock reads at start-up (then it runs
-    # on in real time), so a demo district from 2018 is coloured as of its own "today".
+    # demo/training only: ISO date-time every service's clock reads at CLOCK_ANCHOR (then it
+    # runs on in real time), so a demo district from 2018 lives in its own "today".
     clock_at: str = ""
+    # the real ISO instant at which the clock reads CLOCK_AT (empty: process start-up);
+    # one value for every service makes their clocks agree (ADR 0016)
+    clock_anchor: str = ""
     # alerts: reminders and their durable delivery
     reminder_scan_seconds: float = 300.0
     deadline_reminder_workdays: str = "3,1"  # comma-separated working-day offsets

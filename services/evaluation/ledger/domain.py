@@ -1,9 +1,8 @@
 """Scoring rules (pure). The rules are data (a versioned JSON body the office edits);
 every function here takes them as an argument and returns explained entries.
 
-A date is a calendar day in the district's timezone: callers pass it
-(``services.core.clock.local_tz()``); ``DISTRICT_TZ`` is only the default for a caller
-without settings (the same zone settings' ``timezone`` defaults to).
+A date is a calendar day in the district's timezone: callers pass the zone
+(``services.core.clock.local_tz()``), so this module never names one.
 """
 
 from __future__ import annotations
@@ -12,11 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.core.errors import ValidationFailed
-
-DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 
 LEVELS = ("RED", "BLUE", "YELLOW")
 LEVEL_NAMES = {"RED": "红色", "BLUE": "蓝色", "YELLOW": "黄色", "GREEN": "绿色"}
@@ -88,7 +84,7 @@ def weight_of(importance: int, difficulty: float) -> float:
     return max(importance, 1) * max(difficulty, 0.1)
 
 
-def local_date(at: datetime, tz: tzinfo = DISTRICT_TZ) -> date:
+def local_date(at: datetime, tz: tzinfo) -> date:
     """The calendar day of ``at`` in ``tz`` (a naive instant is read as UTC)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
