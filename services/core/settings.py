@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # what a list without a `first` argument counts as in the gateway's cost estimate
     assumed_list_size: int = 20
 
+    # heavy work off the event loop (Excel, .docx): upload limit, time limit, threads
+    upload_max_bytes: int = 20 * 1024 * 1024
+    heavy_work_timeout_seconds: float = 60.0
+    heavy_work_threads: int = 2
+
     outbox_poll_seconds: float = 1.0
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
