@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 300.0
     delivery_interval_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
+    # every replica re-reads the working-day calendar when it changed (ADR 0016)
+    calendar_refresh_seconds: float = 60.0
     # demo/training only: ISO date-time every service's clock reads at CLOCK_ANCHOR (then it
     # runs on in real time), so a demo district from 2018 lives in its own "today".
     clock_at: str = ""
