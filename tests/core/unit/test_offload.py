@@ -12,6 +12,11 @@ from services.core.offload import check_size, off_loop
 from services.tasks.ledger.graphql import decode_file
 
 
+def build() -> str:
+    time.sleep(0.5)  # a blocking build, as openpyxl's or python-docx's
+    return "built"
+
+
 async def test_the_loop_keeps_running_while_heavy_work_runs() -> None:
     ticks = 0
 
@@ -23,7 +28,7 @@ async def test_the_loop_keeps_running_while_heavy_work_runs() -> None:
 
     beat = asyncio.create_task(heartbeat())
     try:
-        result = await off_loop(lambda: time.sleep(0.5) or "built", what="test")
+        result = await off_loop(build, what="test")
     finally:
         beat.cancel()
     assert result == "built"

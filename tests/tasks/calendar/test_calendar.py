@@ -30,7 +30,7 @@ mutation($f: String!) { calendarImport(input: {contentBase64: $f}) { __typename
   ... on ValidationError { code message } } }"""
 READ_YEAR = "query($y: Int!) { calendarYear(year: $y) { year source version days { day kind } } }"
 
-YEAR_2027 = {
+YEAR_2027: dict[str, Any] = {
     "year": 2027,
     "days": [
         {"day": "2027-01-01", "kind": "HOLIDAY", "name": "元旦"},
