@@ -206,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command != "run":  # one clock for every command (rebuilds, demo, ledger)
+        from services.core import clock
+
+        clock.install(get_settings())
     if getattr(args, "command", None) == "token" and not args.role:
         args.role = ["SUPERVISION_OFFICE"]
     args.func(args)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -188,8 +189,10 @@ def run_stack(demo: str = "ask") -> None:
             marker.write_text(_demo_clock())
         if marker.exists() and not settings.database_url:
             # the demo district lives in 2018: colour it as of its own "today"
+            # one anchor for the three services: their clocks read CLOCK_AT at the same instant
             stack.extra_env["CLOCK_AT"] = marker.read_text().strip()
-            print(f"Demo district: the alerts clock starts at {stack.extra_env['CLOCK_AT']}")
+            stack.extra_env["CLOCK_ANCHOR"] = datetime.now(UTC).isoformat()
+            print(f"Demo district: every service's clock starts at {stack.extra_env['CLOCK_AT']}")
         for name in SERVICE_NAMES:
             stack.service_ports[name] = port_or_free(DEFAULT_PORTS[name])
             stack.start_service(name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.alerts.colour import events as colour_events
 from services.alerts.colour import jobs as colour_jobs
 from services.alerts.delivery import jobs as delivery_jobs
@@ -11,7 +9,6 @@ from services.alerts.reminders import events as reminder_events
 from services.alerts.reminders import jobs as reminder_jobs
 from services.alerts.schema import build_schema
 from services.core.app_factory import ServiceSpec
-from services.core.clock import set_clock, simulated_clock
 from services.core.consumer import Subscription
 from services.core.jobs import Job
 from services.core.settings import Settings
@@ -29,15 +26,9 @@ def all_jobs(settings: Settings) -> list[Job]:
     ]
 
 
-async def on_start(state: Any) -> None:
-    if state.settings.clock_at:
-        set_clock(simulated_clock(state.settings.clock_at))
-
-
 SPEC = ServiceSpec(
     name="alerts",
     schema=build_schema,
     subscriptions=subscriptions,
     jobs=all_jobs,
-    on_start=on_start,
 )

@@ -158,6 +158,24 @@ class PersonUpserted(EventContract):
     active: bool = True
 
 
+class CalendarDay(BaseModel):
+    day: date
+    kind: str  # HOLIDAY (a weekday off) | WORKDAY (a weekend day worked)
+    name: str = ""
+
+
+class CalendarChanged(EventContract):
+    """The office set one year of the working-day calendar (aggregate: ``calendar:<year>``,
+    aggregate version = ``revision``, the year's version). ``days`` lists every exception to Mon–Fri of
+    that year: the whole year is replaced (ADR 0016)."""
+
+    type: ClassVar[str] = "tasks.calendar.changed"
+    year: int
+    revision: int
+    source: str = "office"
+    days: list[CalendarDay] = Field(default_factory=list)
+
+
 ITEM_EVENTS: tuple[type[ItemEvent], ...] = (
     ItemCreated,
     ItemAssigned,
@@ -179,4 +197,4 @@ ITEM_EVENTS: tuple[type[ItemEvent], ...] = (
     ItemChased,
 )
 
-CONTRACTS = registry(*ITEM_EVENTS, UnitUpserted, PersonUpserted)
+CONTRACTS = registry(*ITEM_EVENTS, UnitUpserted, PersonUpserted, CalendarChanged)

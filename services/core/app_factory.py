@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.core import calendar, calendar_store, clock
 from services.core.auth import TokenVerifier
 from services.core.bus import connect_nats, ensure_streams
 from services.core.consumer import Consumer, Subscription
@@ -98,9 +99,13 @@ async def readyz(request: Request) -> Response:
         checks.setdefault("migrations", False)
     checks["nats"] = bool(state.nc is not None and state.nc.is_connected)
     ok = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
-    )
+    body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
+    # warnings do not make the service unready (the calendar falls back to Mon–Fri)
+    coverage = calendar.coverage(clock.today())
+    calendar_store.observe(coverage)
+    body["calendar"] = {"lastYear": coverage.last_year, "daysLeft": coverage.days_left}
+    body["warnings"] = [f"calendar: {coverage.warning}"] if coverage.warning else []
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 async def metrics(request: Request) -> Response:
@@ -115,6 +120,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app.state
+        clock.install(settings)
         dsn = settings.require_database_url()
         state.settings = settings
         state.service = spec.name
@@ -130,6 +136,15 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
             state.pool, state.js, dsn, spec.name, settings.outbox_poll_seconds
         )
         tasks: list[asyncio.Task[Any]] = [asyncio.create_task(state.relay.run(), name="outbox")]
+        loaded = await calendar_store.start(state.pool)
+        tasks.append(
+            asyncio.create_task(
+                calendar_store.refresh_forever(
+                    state.pool, loaded, settings.calendar_refresh_seconds
+                ),
+                name="calendar-refresh",
+            )
+        )
         state.consumers = [
             Consumer(
                 spec.name,

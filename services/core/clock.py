@@ -4,6 +4,12 @@
 a fixed instant (``CLOCK_AT``) and let it run on in real time; tests move it with
 ``set_clock``. ``today()`` is the date in the district's timezone (settings'
 ``timezone``, Asia/Shanghai by default).
+
+``install(settings)`` is called once per process (the app factory for every service,
+the command line for every command, so the rebuilds too): with ``CLOCK_AT`` set, the
+clock reads ``CLOCK_AT`` at the real instant ``CLOCK_ANCHOR`` (default: the moment it is
+installed). ``ducha run`` gives all three services the same anchor, so their clocks
+agree to the millisecond however far apart the processes started (ADR 0016).
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from services.core.settings import get_settings
+from services.core.settings import Settings, get_settings
+
+_tz_name: str | None = None
 
 
 @lru_cache(maxsize=1)
 def local_tz() -> ZoneInfo:
     """The district's timezone, from settings."""
-    return ZoneInfo(get_settings().timezone)
+    return ZoneInfo(_tz_name or get_settings().timezone)
 
 
 def system_clock() -> datetime:
@@ -39,13 +47,28 @@ def set_clock(clock: Callable[[], datetime] | None) -> None:
     _clock = clock or system_clock
 
 
-def simulated_clock(clock_at: str) -> Callable[[], datetime]:
-    """A clock that reads ``clock_at`` now and runs on in real time (demo districts)."""
-    start = datetime.fromisoformat(clock_at)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=local_tz())
-    offset = start - system_clock()
+def _instant(text: str) -> datetime:
+    t = datetime.fromisoformat(text)
+    return t if t.tzinfo is not None else t.replace(tzinfo=local_tz())
+
+
+def simulated_clock(clock_at: str, anchor: str = "") -> Callable[[], datetime]:
+    """A clock that reads ``clock_at`` at the real instant ``anchor`` (default: now) and
+    runs on in real time (demo and training districts)."""
+    start = _instant(clock_at)
+    offset = start - (_instant(anchor) if anchor else system_clock())
     return lambda: system_clock() + offset
+
+
+def install(settings: Settings) -> None:
+    """Use ``settings``' timezone, and its ``CLOCK_AT`` if set (an unset one leaves the
+    clock alone, so a test's or a wrapper's clock stays)."""
+    global _tz_name
+    if settings.timezone != _tz_name:
+        _tz_name = settings.timezone
+        local_tz.cache_clear()
+    if settings.clock_at:
+        set_clock(simulated_clock(settings.clock_at, settings.clock_anchor))
 
 
 def local_date(t: datetime) -> date:

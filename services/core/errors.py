@@ -42,6 +42,23 @@ class InvalidTransition(DomainError):
         self.current_state = current_state
 
 
+class WorkRefused(DomainError):
+    """Heavy work (a file to parse or build) refused for its size or time: typed in a
+    mutation's result, a top-level error with this code in a query (never masked)."""
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code}
+
+
+class TooLarge(WorkRefused):
+    code = "TOO_LARGE"
+
+
+class TimedOut(WorkRefused):
+    code = "TIMED_OUT"
+
+
 class AccessDenied(Exception):
     """Tier 3: the caller may not do this; a top-level error with a stable code."""
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # what a list without a `first` argument counts as in the gateway's cost estimate
     assumed_list_size: int = 20
 
+    # heavy work off the event loop (Excel, .docx): upload limit, time limit, threads
+    upload_max_bytes: int = 20 * 1024 * 1024
+    heavy_work_timeout_seconds: float = 60.0
+    heavy_work_threads: int = 2
+
     outbox_poll_seconds: float = 1.0
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
@@ -63,9 +68,14 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 300.0
     delivery_interval_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"
-    # demo/training only: ISO date-time the alerts clock reads at start-up (then it runs
-    # on in real time), so a demo district from 2018 is coloured as of its own "today".
+    # every replica re-reads the working-day calendar when it changed (ADR 0016)
+    calendar_refresh_seconds: float = 60.0
+    # demo/training only: ISO date-time every service's clock reads at CLOCK_ANCHOR (then it
+    # runs on in real time), so a demo district from 2018 lives in its own "today".
     clock_at: str = ""
+    # the real ISO instant at which the clock reads CLOCK_AT (empty: process start-up);
+    # one value for every service makes their clocks agree (ADR 0016)
+    clock_anchor: str = ""
     # alerts: reminders and their durable delivery
     reminder_scan_seconds: float = 300.0
     deadline_reminder_workdays: str = "3,1"  # comma-separated working-day offsets

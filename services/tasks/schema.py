@@ -6,6 +6,7 @@ import strawberry
 
 from services.core.graphql import federation_schema
 from services.tasks.audit.graphql import AuditQuery
+from services.tasks.calendar.graphql import CalendarMutation, CalendarQuery
 from services.tasks.items.graphql.mutations import ItemMutation
 from services.tasks.items.graphql.queries import ItemQuery
 from services.tasks.ledger.graphql import LedgerMutation, LedgerQuery, LedgerRowsError
@@ -17,13 +18,18 @@ from services.tasks.org.graphql.queries import OrgQuery
 
 
 @strawberry.type
-class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery):
+class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery, CalendarQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    ItemMutation, LifecycleMutation, OrganisationMutation, NoticeMutation, LedgerMutation
+    ItemMutation,
+    LifecycleMutation,
+    OrganisationMutation,
+    NoticeMutation,
+    LedgerMutation,
+    CalendarMutation,
 ):
     pass
 

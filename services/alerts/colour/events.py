@@ -6,10 +6,10 @@ from uuid import UUID
 
 import asyncpg
 
-from services.alerts.colour import service
+from services.alerts.colour import service, store
 from services.contracts import tasks as tasks_events
-from services.core import clock
-from services.core.consumer import Subscription, is_newer
+from services.core import calendar_store, clock
+from services.core.consumer import Handler, Subscription, is_newer
 from services.core.events import Envelope, EventContract
 
 
@@ -21,11 +21,12 @@ async def on_item_event(conn: asyncpg.Connection, env: Envelope, event: EventCon
     await service.reevaluate(conn, UUID(event.item.id), clock.now())
 
 
+async def recolour_all(conn: asyncpg.Connection, year: int) -> None:
+    """The office changed the calendar: every open item is due for the next sweep."""
+    await store.mark_due(conn, None)
+
+
 def subscriptions() -> list[Subscription]:
-    return [
-        Subscription(
-            stream="TASKS",
-            handlers={c.type: on_item_event for c in tasks_events.ITEM_EVENTS},
-            contracts=tasks_events.CONTRACTS,
-        ),
-    ]
+    handlers: dict[str, Handler] = {c.type: on_item_event for c in tasks_events.ITEM_EVENTS}
+    handlers[tasks_events.CalendarChanged.type] = calendar_store.changed_handler(recolour_all)
+    return [Subscription(stream="TASKS", handlers=handlers, contracts=tasks_events.CONTRACTS)]

@@ -12,7 +12,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from services.core.errors import AccessDenied, DomainError, InvalidTransition
+from services.core.errors import AccessDenied, DomainError, InvalidTransition, WorkRefused
 from services.core.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,9 @@ COMMON_ERROR_TYPES: list[type] = [
 
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | AccessDenied)
+    return original is not None and not isinstance(
+        original, GraphQLError | AccessDenied | WorkRefused
+    )
 
 
 class MaskInternalErrors(MaskErrors):

@@ -9,6 +9,7 @@ import strawberry
 from services.core.auth import Role
 from services.core.graphql import AppInfo
 from services.core.ids import try_uuid
+from services.core.offload import off_loop
 from services.evaluation.exports import workbook
 from services.evaluation.ledger.loaders import names
 from services.evaluation.periods.loaders import standings_for
@@ -34,8 +35,11 @@ async def rankings_export(info: AppInfo, period_id: strawberry.ID) -> Evaluation
         return None
     period, standings = found
     people, units = await names(info.context)
-    data = workbook.rankings_workbook(
-        period["name"], workbook.cadre_rows(list(standings.values()), people, units)
+    data = await off_loop(
+        workbook.rankings_workbook,
+        period["name"],
+        workbook.cadre_rows(list(standings.values()), people, units),
+        what="xlsx-rankings",
     )
     return EvaluationExport(
         filename=f"干部政绩排名-{period['name']}.xlsx",
@@ -56,11 +60,13 @@ async def bulletin_export(info: AppInfo, period_id: strawberry.ID) -> Evaluation
     people, units = await names(info.context)
     async with info.context.pool.acquire() as conn:
         flags = await updown_store.list_flags(conn, pid, None)
-    data = workbook.bulletin_workbook(
+    data = await off_loop(
+        workbook.bulletin_workbook,
         period["name"],
         workbook.unit_rows(list(results.values()), units),
         workbook.cadre_rows(list(standings.values()), people, units),
         workbook.flag_rows(flags, people),
+        what="xlsx-bulletin",
     )
     return EvaluationExport(
         filename=f"督查考核通报-{period['name']}.xlsx",

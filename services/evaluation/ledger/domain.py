@@ -1,9 +1,13 @@
 """Scoring rules (pure). The rules are data (a versioned JSON body the office edits);
 every function here takes them as an argument and returns explained entries.
 
-A date is a calendar day in the district's timezone: callers pass it
-(``services.core.clock.local_tz()``); ``DISTRICT_TZ`` is only the default for a caller
-without settings (the same zone settings' ``timezone`` defaults to).
+A date is a calendar day in the district's timezone: callers pass the zone
+(``services.core.clock.local_tz()``), so this module never names one.
+
+Lateness has one meaning (ADR 0017): an item is late when it is completed after its
+EFFECTIVE deadline (the original one, or the one an approved extension set), by the
+WORKING days past it on the district's calendar (``services.core.calendar``). The
+approved extension is its own, smaller deduction (``extension_approved``).
 """
 
 from __future__ import annotations
@@ -12,11 +16,9 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from services.core.calendar import workdays_between
 from services.core.errors import ValidationFailed
-
-DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 
 LEVELS = ("RED", "BLUE", "YELLOW")
 LEVEL_NAMES = {"RED": "红色", "BLUE": "蓝色", "YELLOW": "黄色", "GREEN": "绿色"}
@@ -25,6 +27,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "item_taken_on": {"points": 1.0},
     "completed_on_time": {"points": 5.0},
     "completed_late": {"points": -3.0, "per_day": -0.1, "max_days": 30},
+    "extension_approved": {"points": -1.0},
     "colour_entered": {"RED": -2.0, "BLUE": -1.0, "YELLOW": -0.5},
     "verification_disputed": {"points": -2.0},
     "leader_share": 0.5,
@@ -47,6 +50,12 @@ class Rules:
     def num(self, *path: str) -> float:
         node: Any = self.body
         for key in path:
+            if not isinstance(node, dict) or key not in node:
+                # a rule set saved before this rule existed scores it with the default
+                node = DEFAULT_RULES
+                for k in path:
+                    node = node[k]
+                break
             node = node[key]
         return float(node)
 
@@ -76,6 +85,8 @@ def validate_rules(body: Any) -> dict[str, Any]:
     _number(body, ("completed_late", "points"), -100, 0)
     _number(body, ("completed_late", "per_day"), -10, 0)
     _number(body, ("completed_late", "max_days"), 0, 3650)
+    if "extension_approved" in body:  # optional: rule sets saved before it use the default
+        _number(body, ("extension_approved", "points"), -100, 0)
     for level in LEVELS:
         _number(body, ("colour_entered", level), -100, 0)
     _number(body, ("verification_disputed", "points"), -100, 0)
@@ -88,15 +99,16 @@ def weight_of(importance: int, difficulty: float) -> float:
     return max(importance, 1) * max(difficulty, 0.1)
 
 
-def local_date(at: datetime, tz: tzinfo = DISTRICT_TZ) -> date:
+def local_date(at: datetime, tz: tzinfo) -> date:
     """The calendar day of ``at`` in ``tz`` (a naive instant is read as UTC)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(tz).date()
 
 
-def days_overdue(completed_on: date, original_deadline: date) -> int:
-    return max((completed_on - original_deadline).days, 0)
+def days_overdue(completed_on: date, deadline: date) -> int:
+    """Working days past the effective ``deadline`` (0 when done by it)."""
+    return max(workdays_between(deadline, completed_on), 0)
 
 
 def _share(points: float, is_leader: bool, rules: Rules) -> float:
@@ -123,20 +135,24 @@ def score_completion(
     importance: int,
     difficulty: float,
     completed_on: date,
-    original_deadline: date,
+    deadline: date,
     is_leader: bool = False,
+    original_deadline: date | None = None,
 ) -> Entry:
-    """On time or late against the ORIGINAL deadline, weighted by importance × difficulty."""
+    """On time or late against the EFFECTIVE deadline (extended when an extension was
+    approved), late by working days, weighted by importance × difficulty."""
     weight = weight_of(importance, difficulty)
-    late = days_overdue(completed_on, original_deadline)
+    late = days_overdue(completed_on, deadline)
     role = "(分包领导按比例)" if is_leader else ""
+    limit = f"时限{deadline}"
+    if original_deadline is not None and original_deadline != deadline:
+        limit = f"经批准延期至{deadline}, 原定时限{original_deadline}"
     if late == 0:
         points = _share(rules.num("completed_on_time", "points") * weight, is_leader, rules)
         return Entry(
             "COMPLETED_ON_TIME",
             points,
-            f"《{title}》按期办结({completed_on}, 原定时限{original_deadline}),"
-            f" 权重{weight:g}{role}",
+            f"《{title}》按期办结({completed_on}, {limit}), 权重{weight:g}{role}",
         )
     counted = min(late, int(rules.num("completed_late", "max_days")))
     base = rules.num("completed_late", "points") + rules.num("completed_late", "per_day") * counted
@@ -144,8 +160,26 @@ def score_completion(
     return Entry(
         "COMPLETED_LATE",
         points,
-        f"《{title}》逾期办结({completed_on}, 原定时限{original_deadline}, 逾期{late}天),"
-        f" 权重{weight:g}{role}",
+        f"《{title}》逾期办结({completed_on}, {limit}, 逾期{late}个工作日), 权重{weight:g}{role}",
+    )
+
+
+def score_extension_approved(
+    rules: Rules,
+    title: str,
+    importance: int,
+    difficulty: float,
+    new_deadline: str,
+    is_leader: bool = False,
+) -> Entry:
+    """An approved extension (延期): its own deduction, smaller than lateness."""
+    weight = weight_of(importance, difficulty)
+    role = "(分包领导按比例)" if is_leader else ""
+    points = _share(rules.num("extension_approved", "points") * weight, is_leader, rules)
+    return Entry(
+        "EXTENSION_APPROVED",
+        points,
+        f"《{title}》经批准延期至{new_deadline}, 权重{weight:g}{role}",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.contracts import alerts as alerts_events
 from services.contracts import tasks as tasks_events
+from services.core import calendar_store
 from services.core.consumer import Handler, Subscription
 from services.evaluation.ledger import projection
 
@@ -14,6 +15,7 @@ def task_handlers() -> dict[str, Handler]:
     }
     handlers[tasks_events.UnitUpserted.type] = projection.apply_unit_upserted
     handlers[tasks_events.PersonUpserted.type] = projection.apply_person_upserted
+    handlers[tasks_events.CalendarChanged.type] = calendar_store.changed_handler()
     return handlers
 
 

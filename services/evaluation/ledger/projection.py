@@ -95,7 +95,7 @@ def item_row(item: tasks_events.ItemSnapshot, env: Envelope) -> dict[str, Any]:
     outcome, overdue = None, 0
     if item.state == "COMPLETED":
         done = scoring.local_date(item.completed_at or env.occurred_at, clock.local_tz())
-        overdue = scoring.days_overdue(done, item.original_deadline)
+        overdue = scoring.days_overdue(done, item.deadline)
         outcome = "LATE" if overdue else "ON_TIME"
     return {
         "id": UUID(item.id),
@@ -129,7 +129,7 @@ def unit_rows(item: tasks_events.ItemSnapshot) -> list[tuple[Any, ...]]:
         done_at = a.completed_at or (item.completed_at if item.state == "COMPLETED" else None)
         if done_at is not None:
             overdue = scoring.days_overdue(
-                scoring.local_date(done_at, clock.local_tz()), item.original_deadline
+                scoring.local_date(done_at, clock.local_tz()), item.deadline
             )
             outcome = "LATE" if overdue else "ON_TIME"
         rows[a.unit_id] = (UUID(a.unit_id), a.role, a.state, a.percent, done_at, outcome, overdue)
@@ -140,7 +140,14 @@ SCORED_ITEM_EVENTS = (
     tasks_events.ItemCreated,
     tasks_events.ItemCompleted,
     tasks_events.ItemReportVerified,
+    tasks_events.ItemExtensionDecided,
 )
+
+
+def extension_approved(event: tasks_events.ItemEvent) -> bool:
+    return isinstance(event, tasks_events.ItemExtensionDecided) and (
+        event.detail.get("approved") is True or event.detail.get("decision") == "APPROVED"
+    )
 
 
 def item_fact(event: tasks_events.ItemEvent) -> str | None:
@@ -149,9 +156,7 @@ def item_fact(event: tasks_events.ItemEvent) -> str | None:
         result = str(event.detail.get("result", "")).upper()
         disputed = result in DISPUTED or event.detail.get("disputed") is True
         return "verifications_disputed" if disputed else "verifications_passed"
-    if isinstance(event, tasks_events.ItemExtensionDecided) and (
-        event.detail.get("approved") is True or event.detail.get("decision") == "APPROVED"
-    ):
+    if extension_approved(event):
         return "extensions"
     return None
 
@@ -183,8 +188,20 @@ def item_entries(
                     item.importance,
                     item.difficulty,
                     done,
-                    item.original_deadline,
+                    item.deadline,
                     lead,
+                    item.original_deadline,
+                ),
+            )
+            for p, lead in people
+        ]
+    if extension_approved(event):
+        new_deadline = str(event.detail.get("new_deadline") or item.deadline)
+        return [
+            (
+                p,
+                scoring.score_extension_approved(
+                    rules, item.title, item.importance, item.difficulty, new_deadline, lead
                 ),
             )
             for p, lead in people

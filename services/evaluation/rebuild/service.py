@@ -27,6 +27,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.contracts import alerts as alerts_events
 from services.contracts import tasks as tasks_events
+from services.core import calendar_store
 from services.core.consumer import Handler
 from services.core.db import apply_migrations, connect, migrations_for
 from services.core.events import Envelope, EventContract, decode
@@ -203,6 +204,11 @@ async def rebuild(
         return now
 
     await prepare_schema(dsn, target, source)
+    live = await connect(dsn, source)
+    try:  # lateness counts working days on the office's calendar, as the consumer does
+        await calendar_store.load(live)
+    finally:
+        await live.close()
     t = lap("prepare_schema_s", started)
     conn = await connect(dsn, target)
     try:

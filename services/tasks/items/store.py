@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg import Record as Row
 
+from services.core import clock
 from services.tasks.access import Scope
 
 ITEM_COLUMNS = (
@@ -205,16 +206,22 @@ DIMENSIONS = {
 
 
 async def item_statistics(
-    conn: asyncpg.Connection, dimension: str, today: date, f: ItemFilter, scope: Scope | None
+    conn: asyncpg.Connection,
+    dimension: str,
+    today: date,
+    f: ItemFilter,
+    scope: Scope | None,
+    timezone: str | None = None,
 ) -> list[Row]:
     key, source = DIMENSIONS[dimension]  # whitelisted
-    where = Where(first_param=3)
+    where = Where(first_param=4)
     item_conditions(f, scope, where)
+    # on time = done by the effective (possibly extended) deadline, in the district's zone
     return await conn.fetch(
         f"SELECT {key} AS key, count(*) AS total,"
         " count(*) FILTER (WHERE state = 'COMPLETED') AS completed,"
         " count(*) FILTER (WHERE state = 'COMPLETED'"
-        "   AND (completed_at AT TIME ZONE 'Asia/Shanghai')::date <= original_deadline)"
+        "   AND (completed_at AT TIME ZONE $3)::date <= deadline)"
         "   AS completed_on_time,"
         " count(*) FILTER (WHERE state = ANY($1::text[])) AS open,"
         " count(*) FILTER (WHERE state = ANY($1::text[]) AND deadline >= $2) AS on_track,"
@@ -224,5 +231,6 @@ async def item_statistics(
         f" FROM {source} WHERE {where.sql()} GROUP BY 1 ORDER BY 1",
         OPEN_STATES,
         today,
+        timezone or clock.local_tz().key,
         *where.args,
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 from openpyxl import Workbook
 
 from services.core import clock
+from services.core.offload import off_loop
 from services.tasks.access import Scope
 from services.tasks.items.domain import SOURCE_LABELS, Source
 from services.tasks.items.store import ItemFilter, item_statistics
@@ -61,6 +63,10 @@ def _cycle_label(value: str) -> str:
 async def export_items(conn: asyncpg.Connection, f: ItemFilter, scope: Scope | None) -> bytes:
     """The items the filter lists for this scope (None: everything), re-importable."""
     rows = await store.list_items_for_ledger(conn, f, scope, MAX_EXPORT)
+    return await off_loop(_items_workbook, rows, what="xlsx-items")
+
+
+def _items_workbook(rows: list[Any]) -> bytes:
     wb = Workbook()
     write_sheet(
         wb,
@@ -125,10 +131,20 @@ async def export_statistics(
     conn: asyncpg.Connection, f: ItemFilter, scope: Scope | None, today: date
 ) -> bytes:
     """An overview and one sheet per dimension, counted as the statistics query counts."""
-    wb = Workbook()
-    by_year = await item_statistics(conn, "YEAR", today, f, scope)
-    totals = {key: sum(r[key] for r in by_year) for key, _ in STAT_COLUMNS}
+    by_dimension = {d: await item_statistics(conn, d, today, f, scope) for d, _, _ in DIMENSIONS}
+    names = await store.unit_names(conn)
     generated = clock.now().astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M")
+    return await off_loop(
+        _statistics_workbook, by_dimension, names, today, generated, what="xlsx-statistics"
+    )
+
+
+def _statistics_workbook(
+    by_dimension: dict[str, list[Any]], names: dict[str, str], today: date, generated: str
+) -> bytes:
+    wb = Workbook()
+    by_year = by_dimension["YEAR"]
+    totals = {key: sum(r[key] for r in by_year) for key, _ in STAT_COLUMNS}
     write_sheet(
         wb,
         "总览",
@@ -147,13 +163,8 @@ async def export_statistics(
         ],
         {"指标": 20, "数值": 20},
     )
-    names = await store.unit_names(conn)
     for dimension, title, label in DIMENSIONS:
-        rows = (
-            by_year
-            if dimension == "YEAR"
-            else await item_statistics(conn, dimension, today, f, scope)
-        )
+        rows = by_dimension[dimension]
         if dimension == "UNIT":  # busiest units first
             rows = sorted(rows, key=lambda r: (-r["total"], names.get(r["key"], r["key"])))
 

@@ -12,6 +12,7 @@ import strawberry
 from services.core import clock
 from services.core.errors import DomainError, ValidationFailed
 from services.core.graphql import AppInfo, UserError, ValidationError, user_error
+from services.core.offload import check_size
 from services.tasks.access import list_scope
 from services.tasks.items import store as items_store
 from services.tasks.items.graphql.queries import ItemFilter, to_store_filter
@@ -51,6 +52,7 @@ def _rows_error(e: LedgerRejected) -> LedgerRowsError:
 
 
 def decode_file(content_base64: str) -> bytes:
+    check_size(len(content_base64) * 3 // 4, "upload", "contentBase64")  # before decoding
     try:
         return base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError) as e:

@@ -9,6 +9,7 @@ import asyncpg
 
 from services.core.auth import Principal, Role
 from services.core.errors import DomainError, Forbidden
+from services.core.offload import off_loop
 from services.tasks.items import service
 from services.tasks.items.domain import CONTENT_MAX, TITLE_MAX, clean_text, validate_schedule
 from services.tasks.ledger import cells
@@ -116,19 +117,17 @@ def _sheet_of(workbook: Any) -> Any:
     return workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
 
 
-async def import_items(
-    pool: asyncpg.Pool, principal: Principal, content: bytes
-) -> list[asyncpg.Record]:
-    """Create every row's item in one transaction, or none (LedgerRejected lists why)."""
-    if not principal.has(Role.SUPERVISION_OFFICE):
-        raise Forbidden("只有督查办可以导入台账")
+def _read(content: bytes) -> Sheet:
     workbook = open_workbook(content)
     try:
-        sheet = read_sheet(_sheet_of(workbook), REQUIRED)
+        return read_sheet(_sheet_of(workbook), REQUIRED)
     finally:
         workbook.close()
-    async with pool.acquire() as conn:
-        directory = await Directory.load(conn)
+
+
+def _parse_rows(
+    sheet: Sheet, directory: Directory
+) -> tuple[list[tuple[int, service.NewItem]], list[RowError]]:
     parsed: list[tuple[int, service.NewItem]] = []
     errors: list[RowError] = []
     for number, values in sheet.rows:
@@ -136,6 +135,19 @@ async def import_items(
         errors += row_errors
         if new is not None:
             parsed.append((number, new))
+    return parsed, errors
+
+
+async def import_items(
+    pool: asyncpg.Pool, principal: Principal, content: bytes
+) -> list[asyncpg.Record]:
+    """Create every row's item in one transaction, or none (LedgerRejected lists why)."""
+    if not principal.has(Role.SUPERVISION_OFFICE):
+        raise Forbidden("只有督查办可以导入台账")
+    sheet = await off_loop(_read, content, what="xlsx-read")
+    async with pool.acquire() as conn:
+        directory = await Directory.load(conn)
+    parsed, errors = await off_loop(_parse_rows, sheet, directory, what="xlsx-parse")
     if errors:
         raise LedgerRejected(errors)
     if not parsed:

@@ -9,6 +9,7 @@ import asyncpg
 
 from services.core.auth import Principal, Role
 from services.core.errors import DomainError, Forbidden, ValidationFailed
+from services.core.offload import off_loop
 from services.tasks.items.domain import clean_text
 from services.tasks.ledger import cells
 from services.tasks.ledger.cells import CellError, RowError
@@ -116,11 +117,7 @@ def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], l
     return people, errors
 
 
-async def import_organisation(
-    pool: asyncpg.Pool, principal: Principal, content: bytes
-) -> OrganisationImported:
-    if not principal.has(Role.SUPERVISION_OFFICE):
-        raise Forbidden("只有督查办可以导入单位和人员")
+def _read(content: bytes) -> tuple[Sheet | None, Sheet | None]:
     workbook = open_workbook(content)
     try:
         names = workbook.sheetnames
@@ -134,6 +131,15 @@ async def import_organisation(
         )
     finally:
         workbook.close()
+    return unit_sheet, people_sheet
+
+
+async def import_organisation(
+    pool: asyncpg.Pool, principal: Principal, content: bytes
+) -> OrganisationImported:
+    if not principal.has(Role.SUPERVISION_OFFICE):
+        raise Forbidden("只有督查办可以导入单位和人员")
+    unit_sheet, people_sheet = await off_loop(_read, content, what="xlsx-read")
     async with pool.acquire() as conn:
         directory = await Directory.load(conn)
     units, errors = _parse_units(unit_sheet, directory) if unit_sheet else ([], [])

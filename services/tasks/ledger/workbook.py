@@ -14,9 +14,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.core.errors import ValidationFailed
+from services.core.offload import check_size
 from services.tasks.ledger.cells import text
 
-MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 10_000
 MIME_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,8 +36,7 @@ def open_workbook(content: bytes, field: str = "file") -> Any:
     """The workbook, or a ValidationFailed that says what is wrong with the file."""
     if not content:
         raise ValidationFailed("文件为空", field=field)
-    if len(content) > MAX_BYTES:
-        raise ValidationFailed("文件超过 20 MB", field=field)
+    check_size(len(content), "xlsx-read", field)
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise ValidationFailed("不是有效的 Excel (.xlsx) 文件", field=field)
     try:

@@ -14,6 +14,7 @@ from services.core import clock
 from services.core.auth import Principal
 from services.core.errors import Conflict, Forbidden, NotFound
 from services.core.ids import try_uuid
+from services.core.offload import off_loop
 from services.core.outbox import record_event
 from services.tasks.access import ItemScope, Operation, can
 from services.tasks.audit.service import append_audit
@@ -182,4 +183,4 @@ async def render_notice_docx(pool: asyncpg.Pool, notice_id: uuid.UUID) -> tuple[
             return None
         recipients = await store.list_recipients_by_notices(conn, [notice_id])
     doc = NoticeDocument.from_facts(facts, [dict(r) for r in recipients])
-    return doc.file_name, build_docx(doc)
+    return doc.file_name, await off_loop(build_docx, doc, what="docx-notice")

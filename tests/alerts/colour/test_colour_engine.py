@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -328,8 +328,10 @@ async def test_graphql_alert_counts_and_big_screen_lists(
     assert first["alert"]["level"] == "RED"
     assert first["alert"]["history"][0]["level"] == "RED"
     assert first["alert"]["history"][0]["endedAt"] is None
-    assert [d["level"] for d in first["alert"]["timeInLevels"]] == ["RED"]
-    assert first["alert"]["timeInLevels"][0]["seconds"] > 0  # RED since 2018
+    assert first["alert"]["timeInLevels"] == [{"level": "RED", "seconds": 0}]
+    CLOCK[0] += timedelta(hours=5)  # time in a colour runs on the service's clock
+    later = await client(READ, {"reps": [{"__typename": "SupervisionItem", "id": red.id}]})
+    assert later["_entities"][0]["alert"]["timeInLevels"] == [{"level": "RED", "seconds": 18000}]
     assert missing["alert"] is None
     assert {c["level"]: c["count"] for c in unit_row["alertCounts"]} == {
         "RED": 1,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from services.core import clock
 from services.core.errors import ValidationFailed
 from services.evaluation.ledger import domain as scoring
 from services.evaluation.ledger.domain import DEFAULT_RULES, Rules
@@ -15,20 +16,54 @@ RULES = Rules(1, DEFAULT_RULES)
 
 
 @pytest.mark.parametrize(
-    ("completed_on", "rule", "points"),
+    ("completed_on", "deadline", "rule", "points"),
     [
-        (date(2018, 6, 29), "COMPLETED_ON_TIME", 5.0 * 2 * 1.5),
-        (date(2018, 6, 30), "COMPLETED_ON_TIME", 5.0 * 2 * 1.5),  # on the deadline day
-        (date(2018, 7, 1), "COMPLETED_LATE", (-3.0 - 0.1) * 3),  # one day late
-        (date(2018, 7, 10), "COMPLETED_LATE", (-3.0 - 1.0) * 3),
-        (date(2019, 6, 30), "COMPLETED_LATE", (-3.0 - 3.0) * 3),  # capped at 30 days
+        ("2018-06-28", "2018-06-29", "COMPLETED_ON_TIME", 5.0 * 2 * 1.5),
+        ("2018-06-29", "2018-06-29", "COMPLETED_ON_TIME", 5.0 * 2 * 1.5),  # on the deadline day
+        ("2018-07-01", "2018-06-29", "COMPLETED_ON_TIME", 5.0 * 2 * 1.5),  # the weekend after
+        ("2018-07-02", "2018-06-29", "COMPLETED_LATE", (-3.0 - 0.1) * 3),  # one working day
+        ("2018-07-13", "2018-06-29", "COMPLETED_LATE", (-3.0 - 1.0) * 3),  # ten working days
+        ("2018-10-08", "2018-09-28", "COMPLETED_LATE", (-3.0 - 0.3) * 3),  # 29th, 30th, 8th
+        ("2019-06-28", "2018-06-29", "COMPLETED_LATE", (-3.0 - 3.0) * 3),  # capped at 30 days
     ],
 )
-def test_completion_against_original_deadline(completed_on: date, rule: str, points: float) -> None:
-    entry = scoring.score_completion(RULES, "事项", 2, 1.5, completed_on, date(2018, 6, 30))
+def test_completion_is_late_by_working_days_past_the_deadline(
+    completed_on: str, deadline: str, rule: str, points: float
+) -> None:
+    entry = scoring.score_completion(
+        RULES, "事项", 2, 1.5, date.fromisoformat(completed_on), date.fromisoformat(deadline)
+    )
     assert entry.rule == rule
     assert entry.points == pytest.approx(round(points, 2))
-    assert "原定时限2018-06-30" in entry.explanation
+    assert f"时限{deadline}" in entry.explanation
+
+
+def test_an_approved_extension_moves_the_deadline_and_is_its_own_smaller_deduction() -> None:
+    on_time = scoring.score_completion(
+        RULES, "事项", 1, 1.0, date(2018, 7, 20), date(2018, 7, 31), False, date(2018, 6, 29)
+    )
+    assert on_time.rule == "COMPLETED_ON_TIME"
+    assert "经批准延期至2018-07-31, 原定时限2018-06-29" in on_time.explanation
+    late = scoring.score_completion(
+        RULES, "事项", 1, 1.0, date(2018, 8, 2), date(2018, 7, 31), False, date(2018, 6, 29)
+    )
+    assert (late.rule, late.points) == ("COMPLETED_LATE", -3.2)  # 2 working days past 07-31
+    extension = scoring.score_extension_approved(RULES, "事项", 2, 1.5, "2018-07-31")
+    assert (extension.rule, extension.points) == ("EXTENSION_APPROVED", -3.0)
+    assert (
+        0
+        > extension.points
+        > scoring.score_completion(
+            RULES, "事项", 2, 1.5, date(2018, 7, 2), date(2018, 6, 29)
+        ).points
+    )
+    body = copy.deepcopy(DEFAULT_RULES)
+    body["extension_approved"]["points"] = -0.2
+    assert scoring.score_extension_approved(Rules(2, body), "事项", 1, 1.0, "x").points == -0.2
+    old = copy.deepcopy(DEFAULT_RULES)
+    del old["extension_approved"]  # a rule set saved before the rule existed
+    assert scoring.validate_rules(old) is old
+    assert scoring.score_extension_approved(Rules(3, old), "事项", 1, 1.0, "x").points == -1.0
 
 
 def test_leader_gets_the_configured_share() -> None:
@@ -91,10 +126,11 @@ def test_commendation_bounds(kind: str, points: float) -> None:
         scoring.score_commendation(RULES, kind, points, "事由")
 
 
-def test_local_date_is_shanghai() -> None:
-    # 2018-06-30 17:00 UTC is already 2018-07-01 in Shanghai: one day late
-    assert scoring.local_date(datetime(2018, 6, 30, 17, tzinfo=UTC)) == date(2018, 7, 1)
-    assert scoring.local_date(datetime(2018, 6, 30, 15, tzinfo=UTC)) == date(2018, 6, 30)
+def test_local_date_is_in_the_given_zone() -> None:
+    # 2018-06-30 17:00 UTC is already 2018-07-01 in Shanghai (the zone settings name)
+    tz = clock.local_tz()
+    assert scoring.local_date(datetime(2018, 6, 30, 17, tzinfo=UTC), tz) == date(2018, 7, 1)
+    assert scoring.local_date(datetime(2018, 6, 30, 15, tzinfo=UTC), tz) == date(2018, 6, 30)
 
 
 @pytest.mark.parametrize(

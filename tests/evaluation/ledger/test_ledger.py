@@ -55,19 +55,42 @@ async def test_taken_on_weighted_and_leader_share(pool: asyncpg.Pool) -> None:
     assert await rules_of(pool, item.leader_id or "") == [("ITEM_TAKEN_ON", 1.5)]
 
 
-async def test_completion_is_judged_against_the_original_deadline(pool: asyncpg.Pool) -> None:
+async def test_completion_inside_an_approved_extension_is_on_time(pool: asyncpg.Pool) -> None:
     item = await setup_item(pool, importance=1, difficulty=1.0)
-    item.deadline = date(2018, 7, 31)  # extended, but the original deadline decides
-    await deliver(pool, [item.event(tasks_events.ItemExtensionDecided, NOW, approved=True)])
-    # 2018-07-05 02:00 Shanghai: five days after the original deadline of 2018-06-30
+    await deliver(
+        pool,
+        [
+            item.event(
+                tasks_events.ItemExtensionDecided, NOW, approved=True, new_deadline="2018-07-31"
+            )
+        ],
+    )
+    item.deadline = date(2018, 7, 31)  # the deadline_changed snapshot carries it
+    # 2018-07-05 02:00 Shanghai: after the original deadline, inside the extension
     await deliver(pool, [item.complete(datetime(2018, 7, 4, 18, tzinfo=UTC))])
     owner = item.owner_ids[0]
-    assert (await rules_of(pool, owner))[-1] == ("COMPLETED_LATE", -3.5)
+    assert (await rules_of(pool, owner))[-2:] == [
+        ("EXTENSION_APPROVED", -1.0),
+        ("COMPLETED_ON_TIME", 5.0),
+    ]
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM items WHERE id = $1", UUID(item.id))
         unit_row = await conn.fetchrow("SELECT * FROM item_units WHERE item_id = $1", UUID(item.id))
-    assert row["outcome"] == "LATE" and row["days_overdue"] == 5 and row["extensions"] == 1
-    assert unit_row["outcome"] == "LATE" and unit_row["days_overdue"] == 5
+    assert row["outcome"] == "ON_TIME" and row["days_overdue"] == 0 and row["extensions"] == 1
+    assert unit_row["outcome"] == "ON_TIME" and unit_row["days_overdue"] == 0
+
+
+async def test_completion_after_the_deadline_is_late_by_working_days(pool: asyncpg.Pool) -> None:
+    item = await setup_item(pool, importance=1, difficulty=1.0)
+    # 2018-07-05 02:00 Shanghai (Thursday): 4 working days after Saturday 2018-06-30
+    await deliver(pool, [item.complete(datetime(2018, 7, 4, 18, tzinfo=UTC))])
+    owner = item.owner_ids[0]
+    assert (await rules_of(pool, owner))[-1] == ("COMPLETED_LATE", -3.4)
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM items WHERE id = $1", UUID(item.id))
+        unit_row = await conn.fetchrow("SELECT * FROM item_units WHERE item_id = $1", UUID(item.id))
+    assert row["outcome"] == "LATE" and row["days_overdue"] == 4 and row["extensions"] == 0
+    assert unit_row["outcome"] == "LATE" and unit_row["days_overdue"] == 4
 
 
 async def test_on_time_and_duplicate_delivery_scores_once(pool: asyncpg.Pool) -> None:

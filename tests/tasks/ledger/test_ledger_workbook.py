@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.core.errors import ValidationFailed
+from services.core.errors import DomainError, ValidationFailed
 from services.tasks.ledger.workbook import open_workbook, read_sheet, save, write_sheet
 
 
@@ -48,5 +48,6 @@ def test_header_is_the_first_non_blank_row_and_blank_rows_are_skipped() -> None:
     ],
 )
 def test_bad_files(content: bytes, message: str) -> None:
-    with pytest.raises(ValidationFailed, match=message):
+    with pytest.raises(DomainError, match=message) as raised:
         open_workbook(content)
+    assert raised.value.code == ("TOO_LARGE" if "MB" in message else "VALIDATION")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
 
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql import loaders
+from services.core import clock
 from services.core.graphql import AppInfo
 
 strawberry.enum(DomainLevel, name="AlertLevel", description="四色预警")
@@ -60,7 +61,7 @@ class Alert:
     @strawberry.field(description="各颜色累计时长: total time spent in each colour so far.")
     async def time_in_levels(self, info: AppInfo) -> list[LevelDuration]:
         rows = await loaders.history_by_item_id(info.context).load(self.item_id)
-        now = datetime.now(UTC)  # the wall clock, not clock.now() (tests rely on it)
+        now = clock.now()
         totals: dict[str, float] = {}
         for r in rows:
             spent = ((r["ended_at"] or now) - r["started_at"]).total_seconds()

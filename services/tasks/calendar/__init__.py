@@ -1,0 +1,1 @@
+"""The working-day calendar the office owns (ADR 0016)."""
