@@ -719,7 +719,9 @@ ENTITIES: dict[str, dict[str, EntityRow]] = {
 # --- the tests -------------------------------------------------------------------------
 
 
-def scan(w: World, actor: str, body: dict[str, Any], addressed: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def scan(
+    w: World, actor: str, body: dict[str, Any], addressed: frozenset[str] | set[str] = frozenset()
+) -> None:
     """No canary of an item the caller may not read, and no INTERNAL error."""
     text = json.dumps(body, ensure_ascii=False)
     leaked = [c for c in w.forbidden_canaries(actor) if c in text and c not in addressed]
