@@ -1,18 +1,24 @@
-"""Who sees what in alerts (pure): colours and counts by unit, inboxes, the notification log.
-
-The office and leaders see every unit; anyone else sees the items of their own units.
-A person reads their own inbox and preferences; the office may name anyone's. Callers
-pass the Principal and the plain data the rule needs; nothing here does I/O.
-"""
+"""The alerts service's view of the one access policy (``services.core.access``, ADR 0013):
+colours and counts, inboxes, the notification log. Nothing here does I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from uuid import UUID
 
+from services.core import access as policy
+from services.core.access import ItemScope, Scope, can_read, list_scope, sees_item
 from services.core.auth import Principal, Role
 from services.core.errors import Forbidden
-from services.core.ids import parse_uuid, valid_uuids
+from services.core.ids import parse_uuid
+
+__all__ = [
+    "ItemScope",
+    "Scope",
+    "can_read",
+    "list_scope",
+    "sees_item",
+]
 
 # Roles that may read the rule settings in force and the notification log.
 RULE_READERS = (Role.SUPERVISION_OFFICE, Role.LEADER)
@@ -22,28 +28,19 @@ RULE_WRITERS = (Role.SUPERVISION_OFFICE,)
 
 
 def unit_scope(principal: Principal, requested: Iterable[str] | None) -> list[UUID] | None:
-    """Units a caller may count over: None = everything (office, leaders)."""
-    wanted = {str(u) for u in requested} if requested else None
-    if not principal.sees_everything:
-        own = set(principal.unit_ids)
-        wanted = own if wanted is None else wanted & own
-    if wanted is None:
-        return None
-    return valid_uuids(wanted)
+    """Units a per-unit count covers: None = every unit (office, leaders)."""
+    return policy.counted_units(principal, requested)
 
 
-def sees_units(principal: Principal, unit_ids: Iterable[str]) -> bool:
-    """Whether a colour change of an item in these units reaches the caller."""
-    return principal.sees_everything or bool(set(unit_ids) & principal.unit_ids)
+def sees_unit_counts(principal: Principal, unit_id: str) -> bool:
+    return policy.sees_unit_aggregates(principal, unit_id)
 
 
 def inbox_person(principal: Principal, person_id: str | None) -> UUID:
     """Whose inbox: the caller's own; the office may name anyone."""
-    if person_id is None or str(person_id) == principal.subject:
-        return parse_uuid(principal.subject, "personId")
-    if not principal.has(Role.SUPERVISION_OFFICE):
+    if not policy.sees_inbox(principal, person_id):
         raise Forbidden("只能查看本人的消息")
-    return parse_uuid(str(person_id), "personId")
+    return parse_uuid(principal.subject if person_id is None else str(person_id), "personId")
 
 
 def check_may_resend(principal: Principal) -> None:

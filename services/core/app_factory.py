@@ -1,4 +1,5 @@
-"""The Starlette app every service runs: /graphql, /healthz, /readyz, /metrics."""
+"""The Starlette app every service runs: /graphql, /healthz, /readyz, /metrics (or /metrics
+on its own port, ``METRICS_PORT``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -112,6 +119,19 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+@contextlib.contextmanager
+def metrics_server(host: str, port: int) -> Iterator[int]:
+    """Prometheus' exposition server on its own port (a thread), for ``METRICS_PORT``;
+    yields the port it listens on."""
+    httpd, thread = start_http_server(port, addr=host)
+    try:
+        yield int(httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     schema = spec.schema()
@@ -119,6 +139,16 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        with contextlib.ExitStack() as stack:
+            if settings.metrics_port:
+                app.state.metrics_port = stack.enter_context(
+                    metrics_server(settings.host, settings.metrics_port)
+                )
+            async with running(app):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def running(app: Starlette) -> AsyncIterator[None]:
         state = app.state
         clock.install(settings)
         dsn = settings.require_database_url()
@@ -181,7 +211,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            *([] if settings.metrics_port else [Route("/metrics", metrics)]),
             Route(
                 "/graphql",
                 SubgraphView(schema, verifier, graphiql=settings.dev_mode),

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 0
+    # /metrics on its own port (bound on ``host``), so that the NetworkPolicy can open
+    # it to Prometheus without opening /graphql; 0 = /metrics on the service's port.
+    metrics_port: int = 0
     log_level: str = "INFO"
     log_json: bool = True
     auto_migrate: bool = True

@@ -8,7 +8,7 @@ import httpx
 import pytest_asyncio
 import strawberry
 
-from services.core.app_factory import ServiceSpec, create_app
+from services.core.app_factory import ServiceSpec, create_app, metrics_server
 from services.core.graphql import AppInfo, federation_schema
 from services.core.settings import Settings
 from tests.support.servers import token
@@ -76,3 +76,19 @@ async def test_unexpected_errors_are_masked_with_a_stable_code(
     assert error["extensions"]["code"] == "INTERNAL"
     assert error["extensions"]["requestId"] == "rid-1"
     assert "hunter2" not in r.text and "Traceback" not in r.text
+
+
+async def test_metrics_on_their_own_port_leave_graphql_port_without_them(
+    settings: Settings,
+) -> None:
+    """METRICS_PORT: Prometheus gets /metrics on its own port; the GraphQL port has none."""
+    spec = ServiceSpec(name="tasks", schema=lambda: federation_schema(query=Query))
+    app = create_app(spec, settings.model_copy(update={"metrics_port": 1, "host": "127.0.0.1"}))
+    assert "/metrics" not in {getattr(r, "path", None) for r in app.routes}
+    with metrics_server("127.0.0.1", 0) as port:
+        async with httpx.AsyncClient() as c:
+            r = await c.get(f"http://127.0.0.1:{port}/metrics")
+    assert r.status_code == 200 and "python_info" in r.text
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        assert (await c.get("/metrics")).status_code == 404

@@ -178,7 +178,14 @@ def test_service_probes_hit_real_routes_on_the_listening_port(overlay: str, serv
     env = container_env(resources, c)
     port = _listen_port(c, env, service)
     assert int(env["PORT"].value or 0) == port, "env PORT and --port agree"
-    app = create_app(spec(service), Settings(database_url="postgresql://unused/x", jwt_secret="x"))
+    app = create_app(
+        spec(service),
+        Settings(
+            database_url="postgresql://unused/x",
+            jwt_secret="x",
+            metrics_port=int(env["METRICS_PORT"].value or 0),
+        ),
+    )
     routes = {getattr(r, "path", None) for r in app.routes}
     probes = {k: c[k]["httpGet"] for k in ("startupProbe", "livenessProbe", "readinessProbe")}
     assert probes["livenessProbe"]["path"] == "/healthz"
@@ -187,8 +194,11 @@ def test_service_probes_hit_real_routes_on_the_listening_port(overlay: str, serv
         assert probe["path"] in routes
         assert resolve_port(c, probe["port"]) == port
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
-    assert annotations["prometheus.io/path"] in routes
-    assert int(annotations["prometheus.io/port"]) == port
+    metrics_port = int(env["METRICS_PORT"].value or 0)
+    assert metrics_port not in (0, port), "/metrics has its own port (ADR 0013)"
+    assert annotations["prometheus.io/path"] == "/metrics" not in routes
+    assert int(annotations["prometheus.io/port"]) == metrics_port
+    assert resolve_port(c, "metrics") == metrics_port
     svc = find(resources, "Service", f"ducha-{service}")
     assert resolve_port(c, svc["spec"]["ports"][0]["targetPort"]) == port
 
@@ -313,7 +323,9 @@ ALLOWED = {
     ("evaluation", "nats", 4222),
     ("nats", "nats", 6222),
     ("monitoring", "gateway", 4000),
-    ("monitoring", "tasks", 8000),
+    ("monitoring", "tasks", 9100),
+    ("monitoring", "alerts", 9100),
+    ("monitoring", "evaluation", 9100),
     ("monitoring", "nats", 7777),
 }
 DENIED = {
@@ -334,6 +346,9 @@ DENIED = {
     ("neighbour", "postgres", 5432),
     ("neighbour", "nats", 4222),
     ("monitoring", "postgres", 5432),
+    ("monitoring", "tasks", 8000),
+    ("monitoring", "alerts", 8000),
+    ("monitoring", "evaluation", 8000),
     ("ingress", "gateway", 4001),
 }
 

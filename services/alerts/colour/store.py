@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.core.access import Scope
+
 OPEN = "state NOT IN ('COMPLETED', 'CANCELLED', 'SUSPENDED', 'DRAFT')"
 
 # What the colour rule reads, plus what a change event carries.
@@ -244,22 +246,40 @@ async def list_history_by_item_ids(
 async def list_alerts_by_item_ids(
     conn: asyncpg.Connection, ids: list[UUID]
 ) -> list[asyncpg.Record]:
+    """Each item's colour, with the facts the item-read rule needs (units, people)."""
     return await conn.fetch(
-        "SELECT id, level, reason, level_since, rule_version, planned_percent, reported_percent"
+        "SELECT id, level, reason, level_since, rule_version, planned_percent, reported_percent,"
+        " lead_unit_id, co_unit_ids, owner_ids, responsible_leader_id"
         " FROM items WHERE id = ANY($1::uuid[])",
         ids,
     )
 
 
+def visible(scope: Scope | None, first: int) -> tuple[str, list[Any]]:
+    """SQL condition and its arguments ($first, $first+1, $first+2): the items ``scope``
+    (``services.core.access.list_scope``) lets the caller read."""
+    return (
+        f"(${first}::boolean OR unit_ids && ${first + 1}::uuid[]"
+        f" OR ${first + 2}::uuid = ANY(owner_ids) OR responsible_leader_id = ${first + 2}::uuid)",
+        [scope is None, scope.unit_ids if scope else [], scope.person_id if scope else None],
+    )
+
+
 async def count_by_level(
-    conn: asyncpg.Connection, unit_ids: list[UUID] | None = None, source: str | None = None
+    conn: asyncpg.Connection,
+    scope: Scope | None,
+    unit_id: UUID | None = None,
+    source: str | None = None,
 ) -> list[asyncpg.Record]:
+    """Open items per colour among those the caller reads (of one unit, one source)."""
+    cond, args = visible(scope, 3)
     return await conn.fetch(
         "SELECT level, count(*) AS n FROM items WHERE level IS NOT NULL"
-        " AND ($1::uuid[] IS NULL OR unit_ids && $1::uuid[])"
-        " AND ($2::text IS NULL OR source = $2) GROUP BY level",
-        unit_ids,
+        " AND ($1::uuid IS NULL OR $1::uuid = ANY(unit_ids))"
+        f" AND ($2::text IS NULL OR source = $2) AND {cond} GROUP BY level",
+        unit_id,
         source,
+        *args,
     )
 
 
@@ -275,14 +295,12 @@ async def count_by_unit(
     )
 
 
-async def count_by_source(
-    conn: asyncpg.Connection, unit_ids: list[UUID] | None = None
-) -> list[asyncpg.Record]:
+async def count_by_source(conn: asyncpg.Connection, scope: Scope | None) -> list[asyncpg.Record]:
+    cond, args = visible(scope, 1)
     return await conn.fetch(
-        "SELECT source, level, count(*) AS n FROM items WHERE level IS NOT NULL"
-        " AND ($1::uuid[] IS NULL OR unit_ids && $1::uuid[])"
+        f"SELECT source, level, count(*) AS n FROM items WHERE level IS NOT NULL AND {cond}"
         " GROUP BY source, level ORDER BY source, level",
-        unit_ids,
+        *args,
     )
 
 
@@ -291,16 +309,19 @@ async def list_items_by_level(
     level: str,
     newest_first: bool,
     limit: int,
-    unit_ids: list[UUID] | None = None,
+    scope: Scope | None,
+    unit_id: UUID | None = None,
 ) -> list[asyncpg.Record]:
     order = "DESC" if newest_first else "ASC"
+    cond, args = visible(scope, 4)
     return await conn.fetch(
         "SELECT id, code, title, source, level, reason, level_since, deadline, unit_ids"
-        " FROM items WHERE level = $1 AND ($3::uuid[] IS NULL OR unit_ids && $3::uuid[])"
-        f" ORDER BY level_since {order}, id LIMIT $2",
+        " FROM items WHERE level = $1 AND ($3::uuid IS NULL OR $3::uuid = ANY(unit_ids))"
+        f" AND {cond} ORDER BY level_since {order}, id LIMIT $2",
         level,
         limit,
-        unit_ids,
+        unit_id,
+        *args,
     )
 
 

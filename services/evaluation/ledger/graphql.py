@@ -18,6 +18,7 @@ from services.evaluation.ledger import service, store
 from services.evaluation.ledger.loaders import (
     entries_loader,
     items_loader,
+    may_read_item,
     may_see_person,
     score_by_person_id,
 )
@@ -182,9 +183,9 @@ class SupervisionItem:
 
     @strawberry.field(description="考核事实(按期/逾期、逾期天数、各颜色时长、核实、延期)")
     async def evaluation(self, info: AppInfo) -> ItemEvaluation | None:
-        info.context.require()
+        principal = info.context.require()
         item_id = try_uuid(self.id)
-        if item_id is None:
+        if item_id is None or not await may_read_item(info.context, principal, str(item_id)):
             return None
         async with info.context.pool.acquire() as conn:
             item = await store.get_item(conn, item_id)
@@ -205,7 +206,10 @@ class SupervisionItem:
         )
 
     @classmethod
-    def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> SupervisionItem:
+    async def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> SupervisionItem | None:
+        """Null for a projected item the caller may not read."""
+        if await may_read_item(info.context, info.context.require(), str(id)) is False:
+            return None
         return cls(id=id)
 
 

@@ -36,6 +36,24 @@ def items_loader(ctx: Context) -> DataLoader[str, list[tuple[asyncpg.Record, str
     return ctx.loader("ItemsByPersonLoader", lambda: DataLoader(load_fn=load))
 
 
+def item_facts(ctx: Context) -> DataLoader[str, asyncpg.Record | None]:
+    """The facts the item-read rule needs, one query per batch of items."""
+
+    async def load(keys: list[str]) -> list[asyncpg.Record | None]:
+        async with ctx.pool.acquire() as conn:
+            rows = await store.list_item_facts(conn, valid_uuids(keys))
+        by_id = {str(r["id"]): r for r in rows}
+        return [by_id.get(k) for k in keys]
+
+    return ctx.loader("ItemFactsLoader", lambda: DataLoader(load_fn=load))
+
+
+async def may_read_item(ctx: Context, principal: Principal, item_id: str) -> bool | None:
+    """``access.sees_item`` on the projection; None when the item is not projected."""
+    facts = await item_facts(ctx).load(item_id)
+    return None if facts is None else access.sees_item(principal, facts)
+
+
 def score_by_person_id(ctx: Context) -> DataLoader[str, asyncpg.Record | None]:
     async def load(keys: list[str]) -> list[asyncpg.Record | None]:
         async with ctx.pool.acquire() as conn:

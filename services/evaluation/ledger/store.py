@@ -171,6 +171,18 @@ async def get_item(conn: asyncpg.Connection, item_id: UUID) -> asyncpg.Record | 
     return await conn.fetchrow("SELECT * FROM items WHERE id = $1", item_id)
 
 
+async def list_item_facts(conn: asyncpg.Connection, ids: list[UUID]) -> list[asyncpg.Record]:
+    """What the item-read rule needs of each item: its units (lead and co), owners and
+    responsible leader."""
+    return await conn.fetch(
+        "SELECT i.id, i.lead_unit_id, i.owner_ids, i.responsible_leader_id,"
+        " coalesce(array_agg(u.unit_id) FILTER (WHERE u.unit_id IS NOT NULL), '{}') AS unit_ids"
+        " FROM items i LEFT JOIN item_units u ON u.item_id = i.id"
+        " WHERE i.id = ANY($1::uuid[]) GROUP BY i.id",
+        ids,
+    )
+
+
 async def get_item_units(conn: asyncpg.Connection, item_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM item_units WHERE item_id = $1", item_id)
 

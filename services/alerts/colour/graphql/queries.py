@@ -1,4 +1,7 @@
-"""Read side of the colour engine: counts and big-screen lists."""
+"""Read side of the colour engine: counts and big-screen lists.
+
+Counts and lists cover the items the caller reads (``services.core.access.list_scope``);
+counts per unit cover the units whose aggregates the caller reads (``unit_scope``)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections import defaultdict
 
 import strawberry
 
-from services.alerts.access import unit_scope
+from services.alerts.access import list_scope, unit_scope
 from services.alerts.colour import store
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql.types import (
@@ -18,6 +21,7 @@ from services.alerts.colour.graphql.types import (
     level_counts,
 )
 from services.core.graphql import AppInfo
+from services.core.ids import try_uuid
 
 MAX_LIST = 200
 
@@ -31,9 +35,11 @@ class AlertQuery:
         self, info: AppInfo, unit_id: strawberry.ID | None = None, source: str | None = None
     ) -> list[LevelCount]:
         principal = info.context.require()
-        units = unit_scope(principal, [unit_id] if unit_id else None)
+        unit = try_uuid(unit_id)
+        if unit_id and unit is None:
+            return level_counts([])
         async with info.context.pool.acquire() as conn:
-            rows = await store.count_by_level(conn, units, source)
+            rows = await store.count_by_level(conn, list_scope(principal), unit, source)
         return level_counts([(r["level"], r["n"]) for r in rows])
 
     @strawberry.field(description="按单位统计各颜色事项数 (lead and co-units).")
@@ -56,7 +62,7 @@ class AlertQuery:
     async def alert_counts_by_source(self, info: AppInfo) -> list[SourceAlertCounts]:
         principal = info.context.require()
         async with info.context.pool.acquire() as conn:
-            rows = await store.count_by_source(conn, unit_scope(principal, None))
+            rows = await store.count_by_source(conn, list_scope(principal))
         by_source: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for r in rows:
             by_source[r["source"]].append((r["level"], r["n"]))
@@ -67,10 +73,17 @@ class AlertQuery:
         self, info: AppInfo, limit: int = 20, unit_id: strawberry.ID | None = None
     ) -> list[AlertedItem]:
         principal = info.context.require()
-        units = unit_scope(principal, [unit_id] if unit_id else None)
+        unit = try_uuid(unit_id)
+        if unit_id and unit is None:
+            return []
         async with info.context.pool.acquire() as conn:
             rows = await store.list_items_by_level(
-                conn, DomainLevel.RED.value, True, max(1, min(limit, MAX_LIST)), units
+                conn,
+                DomainLevel.RED.value,
+                True,
+                max(1, min(limit, MAX_LIST)),
+                list_scope(principal),
+                unit,
             )
         return [AlertedItem.from_row(r) for r in rows]
 
@@ -79,9 +92,16 @@ class AlertQuery:
         self, info: AppInfo, limit: int = 20, unit_id: strawberry.ID | None = None
     ) -> list[AlertedItem]:
         principal = info.context.require()
-        units = unit_scope(principal, [unit_id] if unit_id else None)
+        unit = try_uuid(unit_id)
+        if unit_id and unit is None:
+            return []
         async with info.context.pool.acquire() as conn:
             rows = await store.list_items_by_level(
-                conn, DomainLevel.BLUE.value, False, max(1, min(limit, MAX_LIST)), units
+                conn,
+                DomainLevel.BLUE.value,
+                False,
+                max(1, min(limit, MAX_LIST)),
+                list_scope(principal),
+                unit,
             )
         return [AlertedItem.from_row(r) for r in rows]

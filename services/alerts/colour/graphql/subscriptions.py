@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from services.alerts.access import sees_units
+from services.alerts.access import ItemScope, can_read
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql.types import AlertLevelChange, SupervisionItem
 from services.contracts.alerts import LevelChanged
@@ -56,7 +56,10 @@ class Subscription:
                     continue
                 if unit_id is not None and str(unit_id) not in event.unit_ids:
                     continue
-                if not sees_units(principal, event.unit_ids):
+                facts = ItemScope.of(
+                    event.lead_unit_id, event.unit_ids, event.owner_ids, event.responsible_leader_id
+                )
+                if not can_read(principal, facts):
                     continue
                 yield to_change(event)
         finally:

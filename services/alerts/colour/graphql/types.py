@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from services.alerts.access import sees_item, sees_unit_counts
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql import loaders
 from services.core import clock
@@ -80,7 +81,7 @@ class SupervisionItem:
     @strawberry.field(description="四色预警: the item's current colour (null until evaluated).")
     async def alert(self, info: AppInfo) -> Alert | None:
         row = await loaders.alert_by_item_id(info.context).load(str(self.id))
-        if row is None:
+        if row is None or not sees_item(info.context.require(), row):
             return None
         return Alert(
             level=DomainLevel(row["level"]) if row["level"] else None,
@@ -93,7 +94,12 @@ class SupervisionItem:
         )
 
     @classmethod
-    def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> SupervisionItem:
+    async def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> SupervisionItem | None:
+        """Null for an item of the projection the caller may not read (an item not yet
+        projected resolves; its fields are null)."""
+        row = await loaders.alert_by_item_id(info.context).load(str(id))
+        if row is not None and not sees_item(info.context.require(), row):
+            return None
         return cls(id=id)
 
 
@@ -113,9 +119,13 @@ def level_counts(pairs: list[tuple[str, int]]) -> list[LevelCount]:
 class Unit:
     id: strawberry.ID
 
-    @strawberry.field(description="本单位各颜色事项数 (lead or co-unit).")
-    async def alert_counts(self, info: AppInfo) -> list[LevelCount]:
-        info.context.require()
+    @strawberry.field(
+        description="本单位各颜色事项数 (lead or co-unit); null when the caller may not read"
+        " this unit's counts."
+    )
+    async def alert_counts(self, info: AppInfo) -> list[LevelCount] | None:
+        if not sees_unit_counts(info.context.require(), str(self.id)):
+            return None
         pairs = await loaders.counts_by_unit_id(info.context).load(str(self.id))
         return level_counts(pairs)
 

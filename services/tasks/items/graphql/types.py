@@ -16,6 +16,7 @@ import strawberry
 
 from services.core.graphql import AppInfo
 from services.tasks import loaders
+from services.tasks.access import sees_item
 from services.tasks.audit.graphql import AuditEntry, audit_entries_by_item
 from services.tasks.items import domain
 from services.tasks.lifecycle.graphql.types import (
@@ -162,8 +163,11 @@ class SupervisionItem:
 
     @classmethod
     async def resolve_reference(cls, info: AppInfo, id: strawberry.ID) -> SupervisionItem | None:
+        """The item for ``_entities``: null when absent or not visible to the caller."""
         row = await loaders.item_by_id(info.context).load(id)
-        return cls.from_row(row) if row else None
+        if row is None or not sees_item(info.context.require(), row):
+            return None
+        return cls.from_row(row)
 
 
 @strawberry.type

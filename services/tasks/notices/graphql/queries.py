@@ -9,7 +9,7 @@ import strawberry
 from services.core.graphql import AppInfo
 from services.core.ids import parse_uuid, try_uuid
 from services.tasks import loaders
-from services.tasks.access import sees_item
+from services.tasks.access import ItemScope, can_read, sees_item, sees_notice
 from services.tasks.notices import service, store
 from services.tasks.notices.document import MIME_DOCX
 from services.tasks.notices.graphql.types import FileDownload, Notice, notices_by_item
@@ -24,12 +24,12 @@ async def _readable_notice(info: AppInfo, notice_id: str) -> Notice | None:
         row = await store.get_notice(conn, ident)
         if row is None:
             return None
-        if not principal.sees_everything:
-            item = await loaders.item_by_id(info.context).load(str(row["item_id"]))
-            if item is None or not sees_item(principal, item):
-                recipients = await store.list_recipients_by_notices(conn, [ident])
-                if principal.subject not in {str(r["person_id"]) for r in recipients}:
-                    return None
+        item = await loaders.item_by_id(info.context).load(str(row["item_id"]))
+        scope = ItemScope.of_row(item) if item is not None else None
+        if scope is None or not can_read(principal, scope):
+            recipients = await store.list_recipients_by_notices(conn, [ident])
+            if not sees_notice(principal, scope, [str(r["person_id"]) for r in recipients]):
+                return None
     return Notice.from_row(row)
 
 

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from services.core.graphql import AppInfo, Context
 from services.tasks import loaders
+from services.tasks.access import sees_item
 from services.tasks.notices import store
 from services.tasks.notices.domain import RecipientRole
 from services.tasks.org.graphql.types import Person
@@ -92,10 +93,16 @@ class Notice:
     issued_by: str
     item_id: strawberry.ID
 
-    @strawberry.field(graphql_type=SUPERVISION_ITEM | None)
+    @strawberry.field(
+        graphql_type=SUPERVISION_ITEM | None,
+        description="The item, or null when the caller may not read it (a recipient who"
+        " no longer reads the item still reads the notice).",
+    )
     async def item(self, info: AppInfo) -> Any:
         row = await loaders.item_by_id(info.context).load(str(self.item_id))
-        return SUPERVISION_ITEM.resolve_type().from_row(row) if row else None
+        if row is None or not sees_item(info.context.require(), row):
+            return None
+        return SUPERVISION_ITEM.resolve_type().from_row(row)
 
     @strawberry.field(description="接收人, in the order they were chosen.")
     async def recipients(self, info: AppInfo) -> list[NoticeRecipient]:

@@ -9,6 +9,7 @@ import strawberry
 
 from services.core.graphql import AppInfo
 from services.tasks import loaders
+from services.tasks.access import sees_contact
 
 
 @strawberry.enum
@@ -58,7 +59,7 @@ class Person:
     def _contact(self, info: AppInfo, key: str) -> str | None:
         """Contact details: for the office, leaders and the person themself only."""
         p = info.context.principal
-        if p is None or not (p.sees_everything or p.subject == str(self.id)):
+        if p is None or not sees_contact(p, str(self.id)):
             return None
         return self.contact.get(key)
 
