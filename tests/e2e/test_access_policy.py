@@ -399,6 +399,15 @@ def check_people(w: World, actor: str, body: dict[str, Any]) -> None:
         assert (row["mobile"] is not None) is (key in CONTACT.get(actor, set())), (key, row)
 
 
+def check_calendar_year(w: World, actor: str, body: dict[str, Any]) -> None:
+    # the official calendar is public to anyone signed in
+    assert data(body)["calendarYear"]["year"] == 2018
+
+
+def check_calendar_coverage(w: World, actor: str, body: dict[str, Any]) -> None:
+    assert data(body)["calendarCoverage"]["lastYear"] >= 2026
+
+
 def check_me(w: World, actor: str, body: dict[str, Any]) -> None:
     me = data(body)["me"]
     assert me is None or me["id"] == w.subjects[actor]
@@ -546,6 +555,10 @@ ROOT: dict[str, dict[str, Row]] = {
             lambda w, actor: {w.canaries["IB"][2]} if actor == "sup_a" else set(),
         ),
         "ledgerExport": Row("{ ledgerExport { contentBase64 } }", check_ledger_export),
+        "calendarYear": Row("{ calendarYear(year: 2018) { year } }", check_calendar_year),
+        "calendarCoverage": Row(
+            "{ calendarCoverage { lastYear daysLeft warning } }", check_calendar_coverage
+        ),
         "statisticsExport": Row("{ statisticsExport { contentBase64 } }", check_statistics_export),
     },
     "alerts": {
