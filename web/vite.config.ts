@@ -26,5 +26,6 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 600,
+    manifest: true, // tests/web/test_bundle.py sums each page's JavaScript from it
   },
 });

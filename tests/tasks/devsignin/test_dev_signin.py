@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import jwt
 import pytest
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 async def test_lists_people_by_role_and_mints_their_token(settings: Settings) -> None:
     dev = settings.model_copy(update={"dev_mode": True})
-    async with running_service("tasks", dev) as (app, gql):
+    async with running_service("tasks", dev) as (_app, gql):
         unit = await make_unit(gql, "演示街道")
         sup = await make_person(gql, unit, "李督查", ["UNIT_SUPERVISOR"])
         await make_person(gql, None, "王主任", ["SUPERVISION_OFFICE"])
@@ -43,7 +42,7 @@ async def test_lists_people_by_role_and_mints_their_token(settings: Settings) ->
 
 async def test_refused_unless_dev_mode(settings: Settings) -> None:
     prod = settings.model_copy(update={"dev_mode": False})
-    async with running_service("tasks", prod) as (app, gql):
+    async with running_service("tasks", prod) as (_app, gql):
         assert (await gql.client.get("/auth/dev/people")).status_code == 404
         person = await make_person(gql, None, "王主任", ["SUPERVISION_OFFICE"])
         r = await gql.client.post("/auth/dev/token", json={"personId": person})

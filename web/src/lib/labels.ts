@@ -68,3 +68,24 @@ export const ROLE_LABEL: Record<string, string> = {
   UNIT_SUPERVISOR: '单位督查员',
   CADRE: '干部',
 };
+
+export const ACTION_LABEL: Record<string, string> = {
+  'item.created': '立项交办',
+  'assignment.signed': '签收',
+  'assignment.returned': '退回',
+  'assignment.reassigned': '改派',
+  'report.submitted': '汇报进度',
+  'report.verified': '核查汇报',
+  'completion.requested': '申请办结',
+  'completion.verified': '核验办结',
+  'completion.sent_back': '退回办结申请',
+  'extension.requested': '申请延期',
+  'extension.decided': '延期审批',
+  'item.chased': '催办',
+  'item.suspended': '暂停',
+  'item.resumed': '恢复',
+  'item.cancelled': '撤销',
+  'instruction.added': '领导批示',
+  'notice.issued': '印发通知单',
+  'notice.acknowledged': '签收通知单',
+};
