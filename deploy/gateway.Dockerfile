@@ -12,16 +12,27 @@ COPY gateway/package.json gateway/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
     && npm cache clean --force
 
+# ---- web: the console, phone pages and big screen (vite build), served by the gateway ----
+FROM ${NODE_IMAGE} AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY gateway/supergraph.graphql /gateway/supergraph.graphql
+COPY web/ ./
+RUN npx vite build --logLevel warn
+
 # ---- runtime: node_modules, config and supergraph; a non-root user ----
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
-COPY gateway/package.json gateway/gateway.config.ts gateway/supergraph.graphql ./
+COPY gateway/package.json gateway/gateway.config.ts gateway/edges.ts gateway/web.ts gateway/supergraph.graphql ./
+COPY --from=web /web/dist ./web
 ENV NODE_ENV=production \
     HOME=/tmp \
     HOST=0.0.0.0 \
     PORT=4000 \
-    SUPERGRAPH_PATH=/app/supergraph.graphql
+    SUPERGRAPH_PATH=/app/supergraph.graphql \
+    WEB_DIST=/app/web
 USER 10001:10001
 EXPOSE 4000
 ENTRYPOINT ["node", "node_modules/.bin/hive-gateway"]

@@ -1,6 +1,6 @@
 // Hive Gateway configuration for Ducha. Every setting comes from the environment so
 // the same file serves the local stack, the tests and Kubernetes.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,6 +18,7 @@ import {
   useResponseCap,
   useStableCodes,
 } from './edges.ts';
+import { useDevSignIn, useWebApp } from './web.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -74,6 +75,9 @@ function extractFromWebSocketParams({ serverContext }: { serverContext?: unknown
 if (!env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
   throw new Error('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL must be set');
 }
+
+const webDist = env.WEB_DIST ?? join(here, '..', 'web', 'dist');
+const tasksBase = () => new URL(env.TASKS_URL ?? DEFAULT_URLS.TASKS).origin;
 
 const port = Number(env.PORT ?? 4000);
 const selfHost = env.HOST && !['0.0.0.0', '::'].includes(env.HOST) ? env.HOST : '127.0.0.1';
@@ -149,6 +153,10 @@ export const gatewayConfig = defineConfig({
     forward: { payload: true, token: true },
   },
   plugins: () => [
+    // The web console (web/dist, built by `make run`) at this origin, and in development the
+    // tasks service's sign-in routes under /auth/dev/ (one origin: no CORS needed).
+    ...(existsSync(webDist) ? [useWebApp(webDist)] : []),
+    ...(devMode ? [useDevSignIn(tasksBase())] : []),
     useRequestShape(num('GATEWAY_MAX_BODY_BYTES', 1_048_576)),
     maxAliasesPlugin({ n: num('GATEWAY_MAX_ALIASES', 30), allowList: [] }),
     useResponseCap(num('GATEWAY_MAX_RESPONSE_BYTES', 8_388_608)),

@@ -202,8 +202,11 @@ def run_stack(demo: str = "ask") -> None:
             from services.tasks.demo import loader as demo_module
 
             asyncio.run(demo_module.load(stack.database_url))
+        origin = stack.gateway_url.removesuffix("/graphql")
         print(
             "\nDucha 督查 is running.\n"
+            f"  Web console (sign in as a demo person):  {origin}/signin\n"
+            f"  Big screen (大屏, 1920×1080):           {origin}/screen\n"
             f"  GraphQL (gateway, GraphiQL in the browser): {stack.gateway_url}\n"
             + "".join(f"  {n:<10} subgraph: {stack.service_url(n)}\n" for n in SERVICE_NAMES)
             + "  Get a token (supervision office):  .venv/bin/ducha token --role SUPERVISION_OFFICE\n"

@@ -23,7 +23,7 @@ from prometheus_client import (
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core import calendar, calendar_store, clock
@@ -51,6 +51,8 @@ class ServiceSpec:
     jobs: Callable[[Settings], list[Job]] = lambda s: []
     on_start: Callable[[Any], Awaitable[None]] | None = None
     on_stop: Callable[[Any], Awaitable[None]] | None = None
+    # extra HTTP routes beside /graphql (e.g. the tasks service's development sign-in)
+    routes: Callable[[Settings], list[BaseRoute]] = lambda s: []
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -217,6 +219,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
                 SubgraphView(schema, verifier, graphiql=settings.dev_mode),
                 methods=["GET", "POST"],
             ),
+            *spec.routes(settings),
         ],
         lifespan=lifespan,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.core.app_factory import ServiceSpec
+from services.tasks.devsignin.http import routes
 from services.tasks.schema import build_schema
 
-SPEC = ServiceSpec(name="tasks", schema=build_schema)
+SPEC = ServiceSpec(name="tasks", schema=build_schema, routes=routes)

@@ -1,0 +1,95 @@
+// Serving the web console from the gateway's own origin, and (development only) the tasks
+// service's sign-in routes. Both answer in onRequest, before any GraphQL or JWT handling.
+import { createReadStream, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import type { GatewayPlugin } from '@graphql-hive/gateway';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+// paths the gateway itself answers
+const OWN = ['/graphql', '/healthcheck', '/readiness', '/metrics', '/auth/'];
+
+function file(path: string): { size: number } | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? { size: st.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files of the built web app; any other page path gets index.html (client-side routes). */
+export function useWebApp(distDir: string): GatewayPlugin {
+  const root = normalize(distDir) + sep;
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return;
+      if (OWN.some((p) => url.pathname === p || url.pathname.startsWith(p.endsWith('/') ? p : p + '/'))) return;
+      let rel: string;
+      try {
+        rel = decodeURIComponent(url.pathname);
+      } catch {
+        return;
+      }
+      let path = normalize(join(root, rel));
+      if (!path.startsWith(root)) return;
+      let found = file(path);
+      const isAsset = rel.startsWith('/assets/');
+      if (!found && !isAsset && !extname(rel)) {
+        path = join(root, 'index.html');
+        found = file(path);
+      }
+      if (!found) return;
+      const headers: Record<string, string> = {
+        'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+        'content-length': String(found.size),
+        'x-content-type-options': 'nosniff',
+        // hashed asset names never change; the page itself is always re-checked
+        'cache-control': isAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
+      };
+      if (path.endsWith('.html')) {
+        headers['content-security-policy'] =
+          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+        headers['referrer-policy'] = 'same-origin';
+      }
+      const body = request.method === 'HEAD' ? null : (createReadStream(path) as unknown as ReadableStream);
+      endResponse(new fetchAPI.Response(body, { status: 200, headers }));
+    },
+  };
+}
+
+/** /auth/dev/* → the tasks service (which refuses unless DEV_MODE). */
+export function useDevSignIn(tasksOrigin: string): GatewayPlugin {
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!url.pathname.startsWith('/auth/dev/')) return;
+      return (async () => {
+        const init: RequestInit = {
+          method: request.method,
+          headers: { 'content-type': request.headers.get('content-type') ?? 'application/json' },
+        };
+        if (request.method === 'POST') init.body = await request.text();
+        try {
+          const upstream = await fetch(tasksOrigin + url.pathname, init);
+          endResponse(
+            new fetchAPI.Response(await upstream.text(), {
+              status: upstream.status,
+              headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+            }),
+          );
+        } catch {
+          endResponse(new fetchAPI.Response(JSON.stringify({ error: '任务服务不可用' }), { status: 502 }));
+        }
+      })();
+    },
+  };
+}

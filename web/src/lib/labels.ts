@@ -1,0 +1,91 @@
+// Chinese words for the API's enums. Colours always travel with their word (红/黄/蓝/绿).
+export type Level = 'RED' | 'YELLOW' | 'BLUE' | 'GREEN';
+
+export const LEVELS: Level[] = ['RED', 'YELLOW', 'BLUE', 'GREEN'];
+
+export const LEVEL_WORD: Record<Level, string> = { RED: '红', YELLOW: '黄', BLUE: '蓝', GREEN: '绿' };
+export const LEVEL_MEANING: Record<Level, string> = {
+  RED: '逾期未办',
+  YELLOW: '进度滞后',
+  BLUE: '进度停滞',
+  GREEN: '正常推进',
+};
+// Colours with at least 4.5:1 contrast against white text (WCAG AA).
+export const LEVEL_COLOUR: Record<Level, string> = {
+  RED: '#c62828',
+  YELLOW: '#8a6100',
+  BLUE: '#1f5fbf',
+  GREEN: '#2e7d32',
+};
+
+export function levelLabel(level: string | null | undefined): string {
+  if (!level) return '无';
+  const l = level as Level;
+  return `${LEVEL_WORD[l]}·${LEVEL_MEANING[l]}`;
+}
+
+export const SOURCE_LABEL: Record<string, string> = {
+  KEY_WORK: '重点工作',
+  LEADER_INSTRUCTION: '领导批示',
+  MAJOR_PROJECT: '重大项目',
+  CONGRESS_PROPOSAL: '人大建议',
+  CPPCC_PROPOSAL: '政协提案',
+  PUBLIC_REQUEST: '群众诉求',
+  SUPERIOR_ASSIGNMENT: '上级交办',
+  OTHER: '其他',
+};
+
+export const STATE_LABEL: Record<string, string> = {
+  DRAFT: '草稿',
+  ASSIGNED: '已交办',
+  IN_PROGRESS: '办理中',
+  COMPLETION_REQUESTED: '申请办结',
+  COMPLETED: '已办结',
+  SUSPENDED: '已暂停',
+  CANCELLED: '已撤销',
+};
+
+export const ASSIGNMENT_STATE_LABEL: Record<string, string> = {
+  ASSIGNED: '待签收',
+  SIGNED: '已签收',
+  IN_PROGRESS: '办理中',
+  COMPLETION_REQUESTED: '申请办结',
+  COMPLETED: '已完成',
+  RETURNED: '已退回',
+};
+
+export const CYCLE_LABEL: Record<string, string> = {
+  DAILY: '每日',
+  WEEKLY: '每周',
+  BIWEEKLY: '每两周',
+  MONTHLY: '每月',
+};
+
+export const ROLE_LABEL: Record<string, string> = {
+  SUPERVISION_OFFICE: '督查办',
+  LEADER: '区领导',
+  UNIT_HEAD: '单位负责人',
+  UNIT_SUPERVISOR: '单位督查员',
+  CADRE: '干部',
+};
+
+export const ACTION_LABEL: Record<string, string> = {
+  'item.created': '立项交办',
+  'assignment.signed': '签收',
+  'assignment.returned': '退回',
+  'assignment.reassigned': '改派',
+  'report.submitted': '汇报进度',
+  'report.verified': '核查汇报',
+  'completion.requested': '申请办结',
+  'completion.verified': '核验办结',
+  'completion.sent_back': '退回办结申请',
+  'extension.requested': '申请延期',
+  'extension.decided': '延期审批',
+  'item.chased': '催办',
+  'item.suspended': '暂停',
+  'item.resumed': '恢复',
+  'item.cancelled': '撤销',
+  'instruction.added': '领导批示',
+  'notice.issued': '印发通知单',
+  'notice.acknowledged': '签收通知单',
+};
