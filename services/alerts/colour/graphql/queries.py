@@ -11,6 +11,7 @@ from services.alerts.colour import store
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql.types import (
     AlertedItem,
+    ItemSource,
     LevelCount,
     SourceAlertCounts,
     Unit,
@@ -28,7 +29,10 @@ class AlertQuery:
         description="各颜色事项数: open items per colour, optionally for a unit/source."
     )
     async def alert_counts(
-        self, info: AppInfo, unit_id: strawberry.ID | None = None, source: str | None = None
+        self,
+        info: AppInfo,
+        unit_id: strawberry.ID | None = None,
+        source: ItemSource | None = None,
     ) -> list[LevelCount]:
         principal = info.context.require()
         units = unit_scope(principal, [unit_id] if unit_id else None)

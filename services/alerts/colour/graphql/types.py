@@ -10,7 +10,11 @@ import strawberry
 
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql import loaders
+from services.contracts.tasks import ItemSource
 from services.core.graphql import AppInfo
+
+# the same enum tasks declares for SupervisionItem.source (composition checks the values)
+strawberry.enum(ItemSource, name="ItemSource", description="事项来源")
 
 strawberry.enum(DomainLevel, name="AlertLevel", description="四色预警")
 
