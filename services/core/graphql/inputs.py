@@ -340,7 +340,17 @@ class UserErrorOnBadInput(FieldExtension):
         from services.core.graphql.errors import user_error
 
         problem = _bad_input(info.context).get(info.path.key)
-        return user_error(problem) if problem is not None else None
+        if problem is None:
+            return None
+        raw = info._raw_info
+        result_type = get_named_type(raw.return_type)
+        if "ValidationError" not in {t.name for t in raw.schema.get_possible_types(result_type)}:
+            # a result without ValidationError (tests/core/test_error_contract.py forbids
+            # one) still answers with a code, not INTERNAL
+            raise GraphQLError(
+                problem.message, extensions={"code": "BAD_USER_INPUT", "field": problem.field}
+            )
+        return user_error(problem)
 
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         return self._refusal(info) or next_(source, info, **kwargs)

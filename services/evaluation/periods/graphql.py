@@ -129,7 +129,7 @@ class PeriodCloseSuccess:
 
 
 PeriodCloseResult = Annotated[
-    PeriodCloseSuccess | NotFoundError | InvalidTransitionError,
+    PeriodCloseSuccess | ValidationError | NotFoundError | InvalidTransitionError,
     strawberry.union("PeriodCloseResult"),
 ]
 
