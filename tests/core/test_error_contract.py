@@ -7,12 +7,14 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import TypeVar
 
 from graphql import GraphQLUnionType, get_named_type
 
 from services.core.errors import AccessDenied, DomainError, ErrorCode
 from services.registry import SERVICE_NAMES, spec
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "errors.md").read_text()
 
@@ -27,8 +29,8 @@ USER_CODES = documented("`UserError.code`")
 EXTENSION_CODES = documented("`errors[].extensions.code`")
 
 
-def _subclasses(cls: type) -> set[type]:
-    found = set(cls.__subclasses__())
+def _subclasses(cls: type[T]) -> set[type[T]]:
+    found: set[type[T]] = set(cls.__subclasses__())
     for sub in list(found):
         found |= _subclasses(sub)
     return found

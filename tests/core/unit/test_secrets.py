@@ -138,9 +138,14 @@ def test_verified_claims_are_cached_until_exp(monkeypatch: pytest.MonkeyPatch) -
         SECRET,
         algorithm="HS256",
     )
-    calls = []
+    calls: list[int] = []
     real = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def counting(*a: Any, **k: Any) -> Any:
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(jwt, "decode", counting)
     assert verifier.verify(token) == verifier.verify(token)
     assert len(calls) == 1
     now[0] = 2_000_000_000  # past exp by the cache's clock: verified again, not reused
