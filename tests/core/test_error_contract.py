@@ -44,7 +44,7 @@ def raised_user_codes() -> set[str]:
     """Codes of DomainError subclasses, and ``code="X"`` passed to any of them."""
     for name in SERVICE_NAMES:  # import every feature module
         spec(name).schema()
-    classes = {DomainError, *_subclasses(DomainError)}
+    classes: set[type[DomainError]] = {DomainError, *_subclasses(DomainError)}
     codes = {str(c.code) for c in classes}
     names = {c.__name__ for c in classes}
     for path in _python_sources():
@@ -81,7 +81,8 @@ def test_the_supergraph_enum_is_the_documented_one() -> None:
 
 
 def raised_extension_codes() -> set[str]:
-    codes = {str(c.code) for c in {AccessDenied, *_subclasses(AccessDenied)}}
+    refusals: set[type[AccessDenied]] = {AccessDenied, *_subclasses(AccessDenied)}
+    codes = {str(c.code) for c in refusals}
     for path in _python_sources():
         text = path.read_text()
         codes |= set(re.findall(r"\"code\": \"([A-Z_]+)\"", text)) & _extension_like(text)
