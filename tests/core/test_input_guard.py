@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncGenerator
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -73,9 +74,17 @@ class Mutation:
         return await run_mutation(call, lambda name: ThingMade(name=name))  # type: ignore[no-any-return]
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self, unit_id: strawberry.ID | None = None) -> AsyncGenerator[int, None]:
+        yield 1
+
+
 SCHEMA = federation_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     max_lengths={"ThingInput.name": 20, "Query.echo(after:)": 8},
     id_formats={"ThingInput.serial": "integer"},
 )
@@ -196,3 +205,15 @@ async def test_a_variable_of_the_wrong_shape_is_bad_user_input() -> None:
 async def test_an_invalid_document_is_graphql_validation_failed() -> None:
     result = await run("{ nothing }")
     assert codes(result) == [("GRAPHQL_VALIDATION_FAILED", None)]
+
+
+async def test_a_subscription_with_bad_input_yields_the_error() -> None:
+    stream = await SCHEMA.subscribe(
+        'subscription { ticks(unitId: "x") }', context_value=SimpleNamespace()
+    )
+    results = [r async for r in stream] if hasattr(stream, "__aiter__") else [stream]
+    assert codes(results[0]) == [("BAD_USER_INPUT", "unitId")]
+    good = await SCHEMA.subscribe(
+        f'subscription {{ ticks(unitId: "{UID}") }}', context_value=SimpleNamespace()
+    )
+    assert [r.data async for r in good] == [{"ticks": 1}]
