@@ -56,6 +56,8 @@ def test_ordinary_text_is_left_alone() -> None:
 
 
 async def test_client_libraries_do_not_log_request_urls(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in CLIENT_LOGGERS})
     configure_logging("DEBUG", json_output=False, service="alerts")
     try:
         assert all(
@@ -78,8 +80,10 @@ async def test_client_libraries_do_not_log_request_urls(capsys: pytest.CaptureFi
             raise RuntimeError("POST /send?access_token=AT-9")
         except RuntimeError:
             logging.getLogger("services.test").exception("boom")
-    finally:
-        configure_logging("INFO", json_output=False)
+    finally:  # the handler writes to capsys's stream, closed after this test
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
     err = capsys.readouterr().err
     assert "failed: GET /x?corpsecret=***" in err and "boom" in err
     assert "CORP-SECRET-1" not in err and "AT-9" not in err
