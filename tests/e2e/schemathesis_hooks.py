@@ -38,7 +38,18 @@ _json = st.recursive(
 )
 
 
-def register() -> None:
+def register(known_ids: list[str]) -> None:
+    """Strategies for the custom scalars, and for ``ID``: ids of records that exist, other
+    UUIDs, and junk, so that the fuzz gets past the input guard into the resolvers."""
+    schemathesis.graphql.scalar(
+        "ID",
+        st.one_of(
+            st.sampled_from(known_ids).map(nodes.String),
+            st.uuids().map(lambda u: nodes.String(str(u))),
+            st.text(max_size=12).map(nodes.String),
+            st.integers(min_value=0, max_value=10**6).map(nodes.Int),
+        ),
+    )
     schemathesis.graphql.scalar("JSON", _json)
     schemathesis.graphql.scalar(
         "Date",

@@ -88,10 +88,65 @@ def fuzz(
     run()
 
 
+SEED = [
+    (
+        "mutation($i: UnitCreateInput!) { unitCreate(input: $i) { ... on UnitCreateSuccess {"
+        " unit { id } } } }",
+        {"code": "FUZZ-1", "name": "模糊测试单位", "kind": "STREET", "category": "街道"},
+    ),
+    (
+        "mutation($i: PeriodCreateInput!) { periodCreate(input: $i) { ... on PeriodCreateSuccess"
+        " { period { id } } } }",
+        {
+            "name": "2026年第一季度",
+            "kind": "QUARTER",
+            "startsOn": "2026-01-01",
+            "endsOn": "2026-03-31",
+        },
+    ),
+]
+
+
+def seed(session: requests.Session, url: str, headers: dict[str, str]) -> list[str]:
+    """A unit, a person, an item and a period, so that generated ids sometimes name one."""
+    ids: list[str] = []
+    for doc, values in SEED:
+        ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', _post(session, url, headers, doc, values))
+    person = (
+        "mutation($i: PersonCreateInput!) { personCreate(input: $i) { ... on PersonCreateSuccess"
+        " { person { id } } } }"
+    )
+    item = (
+        "mutation($i: ItemCreateInput!) { itemCreate(input: $i) { ... on ItemCreateSuccess"
+        " { item { id } } } }"
+    )
+    unit = ids[0]
+    people = _post(session, url, headers, person, {"name": "张三", "unitId": unit, "roles": []})
+    ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', people)
+    values: dict[str, Any] = {
+        "title": "模糊测试事项",
+        "leadUnitId": unit,
+        "startDate": "2026-01-05",
+        "deadline": "2026-06-30",
+        "ownerIds": ids[-1:],
+    }
+    ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', _post(session, url, headers, item, values))
+    assert len(ids) == 4, ids
+    return ids
+
+
+def _post(
+    session: requests.Session, url: str, headers: dict[str, str], doc: str, values: Any
+) -> str:
+    r = session.post(url, json={"query": doc, "variables": {"i": values}}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
 def test_schemathesis_finds_no_internal_error(stack: Stack, settings: Settings) -> None:
-    schemathesis_hooks.register()
     url = stack.gateway_url
     headers = {"Authorization": f"Bearer {token(settings)}"}
+    schemathesis_hooks.register(seed(requests.Session(), url, headers))
     schema = schemathesis.graphql.from_url(url, headers=headers)
     tally = Tally()
     session = requests.Session()
