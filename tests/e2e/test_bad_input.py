@@ -110,8 +110,8 @@ SEED = [
 def seed(session: requests.Session, url: str, headers: dict[str, str]) -> list[str]:
     """A unit, a person, an item and a period, so that generated ids sometimes name one."""
     ids: list[str] = []
-    for doc, values in SEED:
-        ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', _post(session, url, headers, doc, values))
+    for doc, given in SEED:
+        ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', _post(session, url, headers, doc, given))
     person = (
         "mutation($i: PersonCreateInput!) { personCreate(input: $i) { ... on PersonCreateSuccess"
         " { person { id } } } }"
@@ -123,7 +123,7 @@ def seed(session: requests.Session, url: str, headers: dict[str, str]) -> list[s
     unit = ids[0]
     people = _post(session, url, headers, person, {"name": "张三", "unitId": unit, "roles": []})
     ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', people)
-    values: dict[str, Any] = {
+    values = {
         "title": "模糊测试事项",
         "leadUnitId": unit,
         "startDate": "2026-01-05",
