@@ -110,8 +110,8 @@ SEED = [
 def seed(session: requests.Session, url: str, headers: dict[str, str]) -> list[str]:
     """A unit, a person, an item and a period, so that generated ids sometimes name one."""
     ids: list[str] = []
-    for doc, given in SEED:
-        ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', _post(session, url, headers, doc, given))
+    for doc, inputs in SEED:
+        ids += re.findall(r'"id": ?"([0-9a-f-]{36})"', _post(session, url, headers, doc, inputs))
     person = (
         "mutation($i: PersonCreateInput!) { personCreate(input: $i) { ... on PersonCreateSuccess"
         " { person { id } } } }"
