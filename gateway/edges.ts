@@ -70,6 +70,8 @@ const ARMOR_CODES: Array<[RegExp, string]> = [
   [/Aliases limit/i, 'MAX_ALIASES_EXCEEDED'],
   [/Query depth limit|Depth limit/i, 'MAX_DEPTH_EXCEEDED'],
   [/Token limit/i, 'MAX_TOKENS_EXCEEDED'],
+  // graphql-js coercing a variable (wrong type, unknown enum value, missing field): no code
+  [/^Variable "\$[^"]*" (got invalid value|of required type|of non-null type)/, 'BAD_USER_INPUT'],
 ];
 
 export function isAuthFailure(error: GraphQLErrorLike): boolean {

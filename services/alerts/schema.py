@@ -22,7 +22,21 @@ class Mutation(RuleMutation, NotificationMutation):
     pass
 
 
+# Input checks other than the default (services.core.graphql.inputs): notifications are
+# numbered by a serial, not a UUID.
+MAX_LENGTHS: dict[str, int | None] = {"UnitRobotSetInput.wecomRobotKey": 200}
+ID_FORMATS = {
+    "NotificationMarkReadInput.ids": "integer",
+    "NotificationResendInput.ids": "integer",
+}
+
+
 def build_schema() -> strawberry.federation.Schema:
     return federation_schema(
-        query=Query, mutation=Mutation, subscription=Subscription, types=[SupervisionItem, Unit]
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[SupervisionItem, Unit],
+        max_lengths=MAX_LENGTHS,
+        id_formats=ID_FORMATS,
     )

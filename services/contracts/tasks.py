@@ -8,11 +8,26 @@ older than the one it already applied. Version 1 of every contract.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from services.core.events import EventContract, registry
+
+
+class ItemSource(StrEnum):
+    """事项来源: the values of ``ItemSnapshot.source`` (tasks' ``items.domain.Source``), for a
+    consumer that takes a source as input (alerts' rules and counts)."""
+
+    SUPERIOR_ASSIGNMENT = "SUPERIOR_ASSIGNMENT"  # 上级交办
+    LEADER_INSTRUCTION = "LEADER_INSTRUCTION"  # 领导批示
+    KEY_WORK = "KEY_WORK"  # 重点工作
+    MAJOR_PROJECT = "MAJOR_PROJECT"  # 重大项目
+    CONGRESS_PROPOSAL = "CONGRESS_PROPOSAL"  # 人大建议
+    CPPCC_PROPOSAL = "CPPCC_PROPOSAL"  # 政协提案
+    PUBLIC_REQUEST = "PUBLIC_REQUEST"  # 群众诉求
+    OTHER = "OTHER"  # 其他
 
 
 class PlanNode(BaseModel):

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,7 @@ from services.core.consumer import Consumer, Subscription
 from services.core.db import apply_migrations, create_pool, migrations_for, pending_migrations
 from services.core.graphql.view import SubgraphView
 from services.core.jobs import Job, run_periodically
-from services.core.logs import request_id_var, service_var
+from services.core.logs import accepted_request_id, request_id_var, service_var
 from services.core.outbox import OutboxRelay
 from services.core.settings import Settings, get_settings
 
@@ -59,16 +58,18 @@ class ServiceSpec:
 class RequestContextMiddleware:
     """Request id (from X-Request-Id or new), access metrics; pure ASGI so SSE streams."""
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, request_id_max_length: int = 128) -> None:
         self.app = app
         self.service = service
+        self.request_id_max_length = request_id_max_length
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        rid = headers.get(b"x-request-id", b"").decode() or uuid.uuid4().hex
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = accepted_request_id(given, self.request_id_max_length)
         token = request_id_var.set(rid)
         service_var.set(self.service)
         path = scope.get("path", "")
@@ -228,6 +229,10 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
     app.router.routes.append(
         WebSocketRoute("/graphql", SubgraphView(schema, verifier, graphiql=False))
     )
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=spec.name,
+        request_id_max_length=settings.request_id_max_length,
+    )
     app.state.service = spec.name
     return app

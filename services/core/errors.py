@@ -6,13 +6,30 @@ mutation errors (``DomainError``) and top-level errors with a code (``AccessDeni
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Every ``code`` a typed mutation error (``UserError``) may carry; docs/errors.md says
+    what each means. A new code is added here and there (tests/core/test_error_contract.py)."""
+
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    INVALID = "INVALID"
+    LEDGER_ROWS_INVALID = "LEDGER_ROWS_INVALID"
+    NO_PENALTIES = "NO_PENALTIES"
+    ROLE_MAY_NOT_DECIDE = "ROLE_MAY_NOT_DECIDE"
+    TOO_LARGE = "TOO_LARGE"
+    TIMED_OUT = "TIMED_OUT"
 
 
 class DomainError(Exception):
     """An expected outcome a client can act on (tier 1: returned as a typed error)."""
 
-    code: str = "INVALID"
+    code: str = ErrorCode.INVALID
 
     def __init__(self, message: str, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
@@ -23,19 +40,19 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    code = "VALIDATION"
+    code: str = ErrorCode.VALIDATION
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code: str = ErrorCode.NOT_FOUND
 
 
 class Conflict(DomainError):
-    code = "CONFLICT"
+    code: str = ErrorCode.CONFLICT
 
 
 class InvalidTransition(DomainError):
-    code = "INVALID_TRANSITION"
+    code: str = ErrorCode.INVALID_TRANSITION
 
     def __init__(self, message: str, current_state: str, field: str | None = None) -> None:
         super().__init__(message, field=field)
@@ -52,11 +69,11 @@ class WorkRefused(DomainError):
 
 
 class TooLarge(WorkRefused):
-    code = "TOO_LARGE"
+    code = ErrorCode.TOO_LARGE
 
 
 class TimedOut(WorkRefused):
-    code = "TIMED_OUT"
+    code = ErrorCode.TIMED_OUT
 
 
 class AccessDenied(Exception):

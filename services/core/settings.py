@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
     dev_mode: bool = False
+    # a client's X-Request-Id is used (and stored in audit rows) only if it fits this
+    request_id_max_length: int = 128
+    # verified token claims are reused until the token expires (at most this many tokens)
+    token_cache_size: int = 4096
     # subgraphs: limits for any caller, and the secret the gateway signs requests with
     subgraph_max_depth: int = 20
     subgraph_max_tokens: int = 10000
@@ -68,6 +72,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_sender: str = "ducha@localhost"
     smtp_starttls: bool = False
+    smtp_ssl: bool = False  # SMTPS (implicit TLS, usually port 465); both verify certificates
     sweep_interval_seconds: float = 300.0
     delivery_interval_seconds: float = 5.0
     timezone: str = "Asia/Shanghai"

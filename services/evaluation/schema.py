@@ -48,5 +48,24 @@ class Mutation:
     exemption_revoke = exemptions.exemption_revoke
 
 
+# Input length limits other than the default (services.core.graphql.inputs): names and the
+# short keys that are stored in indexed columns.
+MAX_LENGTHS: dict[str, int | None] = {
+    "PeriodCreateInput.name": 100,
+    "SelectionComponentSetInput.component": 50,
+    "CommendationRecordInput.kind": 50,
+    "ExemptionRequestInput.caseType": 50,
+    "Query.cadreRankings(rankGroup:)": 50,
+    "Query.cadreRankings(after:)": 200,
+    "Query.unitRankings(category:)": 50,
+    "Query.exemptions(state:)": 50,
+}
+
+
 def build_schema() -> strawberry.federation.Schema:
-    return federation_schema(query=Query, mutation=Mutation, types=[Person, Unit, SupervisionItem])
+    return federation_schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Person, Unit, SupervisionItem],
+        max_lengths=MAX_LENGTHS,
+    )

@@ -34,5 +34,25 @@ class Mutation(
     pass
 
 
+# Input length limits other than the default (services.core.graphql.inputs): a workbook of
+# up to 20 MB in base64, and short strings that are keys or cursors.
+MAX_LENGTHS: dict[str, int | None] = {
+    "LedgerUploadInput.contentBase64": 28_000_000,
+    "ItemFilter.keyword": 200,
+    "ItemReportProgressInput.idempotencyKey": 100,
+    "Query.items(after:)": 200,
+    "Query.auditTrail(after:)": 200,
+    "Query.auditTrail(actorId:)": 200,
+}
+# an actor is whoever a token names (a person's id, or a service account's subject)
+ID_FORMATS = {"Query.auditTrail(actorId:)": "text"}
+
+
 def build_schema() -> strawberry.federation.Schema:
-    return federation_schema(query=Query, mutation=Mutation, types=[LedgerRowsError])
+    return federation_schema(
+        query=Query,
+        mutation=Mutation,
+        types=[LedgerRowsError],
+        max_lengths=MAX_LENGTHS,
+        id_formats=ID_FORMATS,
+    )

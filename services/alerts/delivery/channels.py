@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -24,6 +25,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from services.core.logs import scrub_secrets
+
 log = logging.getLogger(__name__)
 
 TOKEN_INVALID = frozenset({40014, 42001})  # invalid / expired access_token: refresh once
@@ -33,10 +36,12 @@ RATE_LIMIT_BACKOFF = 60.0
 
 
 class ChannelError(Exception):
+    """A failed send; its message is logged and stored, so credentials are scrubbed."""
+
     def __init__(
         self, message: str, permanent: bool = False, retry_after: float | None = None
     ) -> None:
-        super().__init__(message)
+        super().__init__(scrub_secrets(message))
         self.permanent = permanent
         self.retry_after = retry_after
 
@@ -202,7 +207,10 @@ class WeComApp:
 
 
 class Mailer:
-    """Plain SMTP (optionally STARTTLS and login), run in a worker thread."""
+    """SMTP (with STARTTLS, or SMTPS with ``ssl``) and login, run in a worker thread.
+
+    Both TLS modes verify the server's certificate and host name
+    (``ssl.create_default_context``)."""
 
     def __init__(
         self,
@@ -213,6 +221,8 @@ class Mailer:
         password: str | None = None,
         starttls: bool = False,
         timeout: float = 15.0,
+        use_ssl: bool = False,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -221,6 +231,8 @@ class Mailer:
         self.password = password
         self.starttls = starttls
         self.timeout = timeout
+        self.use_ssl = use_ssl
+        self.tls_context = tls_context
 
     def _send(self, to: str, subject: str, body: str) -> None:
         msg = EmailMessage()
@@ -228,9 +240,15 @@ class Mailer:
         msg["To"] = to
         msg["Subject"] = subject
         msg.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls()
+        context = self.tls_context or ssl.create_default_context()
+        smtp: smtplib.SMTP = (
+            smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            if self.use_ssl
+            else smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        )
+        with smtp:
+            if self.starttls and not self.use_ssl:
+                smtp.starttls(context=context)
             if self.user and self.password:
                 smtp.login(self.user, self.password)
             smtp.send_message(msg)

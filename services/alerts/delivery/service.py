@@ -56,6 +56,7 @@ class Delivery:
                 settings.smtp_password,
                 settings.smtp_starttls,
                 settings.channel_timeout_seconds,
+                use_ssl=settings.smtp_ssl,
             )
             if settings.smtp_host
             else None

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from services.core.errors import ValidationFailed
+
+
+class RuleSource(StrEnum):
+    """What a rule setting is for: one item source (contracts' ``ItemSource``), or DEFAULT
+    for every source without its own setting."""
+
+    DEFAULT = "DEFAULT"
+    SUPERIOR_ASSIGNMENT = "SUPERIOR_ASSIGNMENT"
+    LEADER_INSTRUCTION = "LEADER_INSTRUCTION"
+    KEY_WORK = "KEY_WORK"
+    MAJOR_PROJECT = "MAJOR_PROJECT"
+    CONGRESS_PROPOSAL = "CONGRESS_PROPOSAL"
+    CPPCC_PROPOSAL = "CPPCC_PROPOSAL"
+    PUBLIC_REQUEST = "PUBLIC_REQUEST"
+    OTHER = "OTHER"
 
 
 def checked_source(source: str, lag_tolerance: int, stall_cycles: int) -> str:

@@ -10,12 +10,17 @@ import strawberry
 
 from services.alerts import access
 from services.alerts.rules import service, store
+from services.alerts.rules.domain import RuleSource
 from services.core.graphql import AppInfo, ValidationError, run_mutation
+
+strawberry.enum(
+    RuleSource, name="AlertRuleSource", description="事项来源 of a rule, or DEFAULT for the rest"
+)
 
 
 @strawberry.type(description="预警规则: thresholds for one source (DEFAULT for the rest).")
 class AlertRule:
-    source: str
+    source: RuleSource
     lag_tolerance: int = strawberry.field(description="容差: percentage points")
     stall_cycles: int = strawberry.field(description="停滞窗口: reporting cycles")
     version: int
@@ -25,7 +30,7 @@ class AlertRule:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AlertRule:
         return cls(
-            source=row["source"],
+            source=RuleSource(row["source"]),
             lag_tolerance=row["lag_tolerance"],
             stall_cycles=row["stall_cycles"],
             version=row["version"],
@@ -36,7 +41,7 @@ class AlertRule:
 
 @strawberry.input
 class AlertRuleSetInput:
-    source: str = strawberry.field(description="事项来源, or DEFAULT for every other source")
+    source: RuleSource = strawberry.field(description="事项来源, or DEFAULT for every other source")
     lag_tolerance: int = strawberry.field(description="容差 in percentage points (0–100)")
     stall_cycles: int = strawberry.field(description="停滞窗口 in reporting cycles (1–52)")
 
@@ -58,7 +63,8 @@ class RuleQuery:
         info.context.require(*access.RULE_READERS)
         async with info.context.pool.acquire() as conn:
             rows = await store.list_current_rules(conn)
-        return [AlertRule.from_row(r) for r in rows]
+        # a row stored before sources were an enum names no source any item has
+        return [AlertRule.from_row(r) for r in rows if r["source"] in RuleSource.__members__]
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from services.core.graphql.errors import (
     NotFoundError,
     UserError,
     ValidationError,
+    error_code,
     run_mutation,
     user_error,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "UserError",
     "ValidationError",
+    "error_code",
     "federation_schema",
     "run_mutation",
     "user_error",

@@ -73,7 +73,9 @@ class SubgraphView(GraphQL):
             )
             if not ide_page:
                 try:
-                    principal = self.verifier.verify_header(request.headers.get("authorization"))
+                    principal = await self.verifier.verify_header_async(
+                        request.headers.get("authorization")
+                    )
                 except AuthError as e:
                     await _unauthenticated_response(f"未登录或令牌无效: {e}")(scope, receive, send)
                     return
@@ -102,7 +104,7 @@ class SubgraphView(GraphQL):
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         try:
-            context.principal = self.verifier.verify_header(header)
+            context.principal = await self.verifier.verify_header_async(header)
         except AuthError as e:
             raise ConnectionRejectionError({"reason": str(e)}) from e
         return await super().on_ws_connect(context)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import strawberry
 
 from services.core import clock
 from services.core.auth import Role
+from services.core.errors import ValidationFailed
 from services.core.graphql import (
     AppInfo,
     ConflictError,
@@ -128,7 +129,7 @@ class PeriodCloseSuccess:
 
 
 PeriodCloseResult = Annotated[
-    PeriodCloseSuccess | NotFoundError | InvalidTransitionError,
+    PeriodCloseSuccess | ValidationError | NotFoundError | InvalidTransitionError,
     strawberry.union("PeriodCloseResult"),
 ]
 
@@ -156,9 +157,12 @@ def _offset(after: str | None) -> int:
     if not after:
         return 0
     try:
-        return int(base64.b64decode(after).decode().split(":", 1)[1])
-    except (ValueError, IndexError):
-        return 0
+        kind, _, offset = base64.b64decode(after, validate=True).decode().partition(":")
+        if kind != "rank" or not offset.isdigit() or len(offset) > 9:
+            raise ValueError(after)
+        return int(offset)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationFailed("无效的分页游标 (not a cursor this list gave)", field="after") from e
 
 
 def _cursor(offset: int) -> str:

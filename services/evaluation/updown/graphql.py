@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from services.core.auth import Role
-from services.core.graphql import AppInfo, NotFoundError, run_mutation
+from services.core.graphql import AppInfo, NotFoundError, ValidationError, run_mutation
 from services.core.ids import try_uuid
 from services.evaluation.ids import require_id
 from services.evaluation.updown import service, store
@@ -46,7 +46,8 @@ class FlagsEvaluateSuccess:
 
 
 FlagsEvaluateResult = Annotated[
-    FlagsEvaluateSuccess | NotFoundError, strawberry.union("FlagsEvaluateResult")
+    FlagsEvaluateSuccess | ValidationError | NotFoundError,
+    strawberry.union("FlagsEvaluateResult"),
 ]
 
 

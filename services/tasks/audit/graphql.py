@@ -10,7 +10,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from services.core.errors import Forbidden
+from services.core.errors import Forbidden, ValidationFailed
 from services.core.graphql import AppInfo, Context
 from services.core.ids import try_uuid
 from services.tasks.access import audit_scope
@@ -100,7 +100,9 @@ class AuditQuery:
         if scope is not None and item_id is None and actor_id is None:
             raise Forbidden("只有督查办和区领导可以查看全部痕迹")
         limit = max(1, min(first, MAX_PAGE))
-        after_seq = int(after) if after and after.isdigit() else 0
+        if after and not (after.isdigit() and len(after) <= 18):
+            raise ValidationFailed("无效的分页游标 (not a cursor this list gave)", field="after")
+        after_seq = int(after) if after else 0
         item_uuid = try_uuid(item_id) if item_id is not None else None
         if item_id is not None and item_uuid is None:
             return AuditTrail(entries=[], has_more=False, end_cursor=None)

@@ -11,7 +11,7 @@ import strawberry
 
 from services.core import clock
 from services.core.errors import DomainError, ValidationFailed
-from services.core.graphql import AppInfo, UserError, ValidationError, user_error
+from services.core.graphql import AppInfo, UserError, ValidationError, error_code, user_error
 from services.core.offload import check_size
 from services.tasks.access import list_scope
 from services.tasks.items import store as items_store
@@ -41,7 +41,7 @@ class LedgerRowsError(UserError):
 
 def _rows_error(e: LedgerRejected) -> LedgerRowsError:
     return LedgerRowsError(
-        code=e.code,
+        code=error_code(e),
         message=e.message,
         field=e.field,
         row_errors=[

@@ -149,7 +149,10 @@ async def test_filters(world: dict[str, Any]) -> None:
     assert await titles(w, {"year": 2018, "sources": ["KEY_WORK"], "unitId": w["b"]}) == [
         "供水管网改造"
     ]
-    assert await titles(w, {"unitId": "not-a-uuid"}) == []
+    # an id that is not one is bad input, not an empty list (issue 10)
+    body = await w["client"].raw(LIST, {"f": {"unitId": "not-a-uuid"}, "first": 50})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "unitId"}
     # the old argument still works
     data = await w["client"]("query ($u: ID) { items(unitId: $u) { nodes { id } } }", {"u": w["b"]})
     assert len(data["items"]["nodes"]) == 3

@@ -105,6 +105,19 @@ export type ReportingCycle =
   | 'MONTHLY'
   | 'WEEKLY';
 
+/** What went wrong in a mutation's typed error; docs/errors.md lists each. */
+export type UserErrorCode =
+  | 'CONFLICT'
+  | 'INVALID'
+  | 'INVALID_TRANSITION'
+  | 'LEDGER_ROWS_INVALID'
+  | 'NOT_FOUND'
+  | 'NO_PENALTIES'
+  | 'ROLE_MAY_NOT_DECIDE'
+  | 'TIMED_OUT'
+  | 'TOO_LARGE'
+  | 'VALIDATION';
+
 export type BoardQueryVariables = Exact<{
   first: number;
   filter?: ItemFilter | null | undefined;
@@ -136,10 +149,10 @@ export type ItemCreateMutationVariables = Exact<{
 
 
 export type ItemCreateMutation = { itemCreate:
-    | { __typename: 'ConflictError', code: string, message: string, field: string | null }
+    | { __typename: 'ConflictError', code: UserErrorCode, message: string, field: string | null }
     | { __typename: 'ItemCreateSuccess', item: { id: string, code: string } }
-    | { __typename: 'NotFoundError', code: string, message: string, field: string | null }
-    | { __typename: 'ValidationError', code: string, message: string, field: string | null }
+    | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field: string | null }
+    | { __typename: 'ValidationError', code: UserErrorCode, message: string, field: string | null }
    };
 
 export type ItemDetailQueryVariables = Exact<{
@@ -180,11 +193,11 @@ export type AssignmentSignMutationVariables = Exact<{
 
 
 export type AssignmentSignMutation = { assignmentSign:
-    | { __typename: 'ConflictError', code: string, message: string, field: string | null }
-    | { __typename: 'InvalidTransitionError', code: string, message: string, field: string | null }
+    | { __typename: 'ConflictError', code: UserErrorCode, message: string, field: string | null }
+    | { __typename: 'InvalidTransitionError', code: UserErrorCode, message: string, field: string | null }
     | { __typename: 'ItemChangeSuccess' }
-    | { __typename: 'NotFoundError', code: string, message: string, field: string | null }
-    | { __typename: 'ValidationError', code: string, message: string, field: string | null }
+    | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field: string | null }
+    | { __typename: 'ValidationError', code: UserErrorCode, message: string, field: string | null }
    };
 
 export type ReportProgressMutationVariables = Exact<{
@@ -193,11 +206,11 @@ export type ReportProgressMutationVariables = Exact<{
 
 
 export type ReportProgressMutation = { itemReportProgress:
-    | { __typename: 'ConflictError', code: string, message: string, field: string | null }
-    | { __typename: 'InvalidTransitionError', code: string, message: string, field: string | null }
+    | { __typename: 'ConflictError', code: UserErrorCode, message: string, field: string | null }
+    | { __typename: 'InvalidTransitionError', code: UserErrorCode, message: string, field: string | null }
     | { __typename: 'ItemReportProgressSuccess', report: { id: string, percent: number } }
-    | { __typename: 'NotFoundError', code: string, message: string, field: string | null }
-    | { __typename: 'ValidationError', code: string, message: string, field: string | null }
+    | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field: string | null }
+    | { __typename: 'ValidationError', code: UserErrorCode, message: string, field: string | null }
    };
 
 export type ScreenOverviewQueryVariables = Exact<{ [key: string]: never; }>;

@@ -14,6 +14,7 @@ from services.alerts.colour import store
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql.types import (
     AlertedItem,
+    ItemSource,
     LevelCount,
     SourceAlertCounts,
     Unit,
@@ -32,7 +33,10 @@ class AlertQuery:
         description="各颜色事项数: open items per colour, optionally for a unit/source."
     )
     async def alert_counts(
-        self, info: AppInfo, unit_id: strawberry.ID | None = None, source: str | None = None
+        self,
+        info: AppInfo,
+        unit_id: strawberry.ID | None = None,
+        source: ItemSource | None = None,
     ) -> list[LevelCount]:
         principal = info.context.require()
         unit = try_uuid(unit_id)

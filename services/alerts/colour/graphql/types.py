@@ -11,8 +11,12 @@ import strawberry
 from services.alerts.access import sees_item, sees_unit_counts
 from services.alerts.colour.domain import Level as DomainLevel
 from services.alerts.colour.graphql import loaders
+from services.contracts.tasks import ItemSource
 from services.core import clock
 from services.core.graphql import AppInfo
+
+# the same enum tasks declares for SupervisionItem.source (composition checks the values)
+strawberry.enum(ItemSource, name="ItemSource", description="事项来源")
 
 strawberry.enum(DomainLevel, name="AlertLevel", description="四色预警")
 

@@ -10,6 +10,7 @@ from uuid import UUID
 import strawberry
 
 from services.core import clock
+from services.core.errors import ValidationFailed
 from services.core.graphql import AppInfo
 from services.core.ids import try_uuid
 from services.tasks import loaders
@@ -31,12 +32,16 @@ def encode_cursor(created_at: datetime, item_id: UUID) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{item_id}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, UUID] | None:
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The position an ``encode_cursor`` value names; a typed error for anything else."""
     try:
         ts, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(ts), UUID(ident)
-    except ValueError:
-        return None
+        at = datetime.fromisoformat(ts)
+        if at.tzinfo is None:
+            raise ValueError("cursor time without a zone")
+        return at, UUID(ident)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationFailed("无效的分页游标 (not a cursor this list gave)", field="after") from e
 
 
 @strawberry.input(description="Filters of the item list; every given one must match.")
