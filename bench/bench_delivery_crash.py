@@ -57,17 +57,16 @@ def rows() -> list[tuple[Any, ...]]:
             None,
         )
 
-    n = 0
-    for i in range(APP_MEMBERS):
-        out.append(row(n, "WECOM_APP", f"member{i}"))
-        n += 1
-    for r in range(ROBOTS):
-        for _ in range(ROBOT_ROWS):
-            out.append(row(n, "WECOM_ROBOT", f"robot-{r}", person=False))
-            n += 1
-    for i in range(EMAILS):
-        out.append(row(n, "EMAIL", f"p{i}@example.gov.cn"))
-        n += 1
+    app = [("WECOM_APP", f"member{i}", True) for i in range(APP_MEMBERS)]
+    robot = [("WECOM_ROBOT", f"robot-{r}", False) for r in range(ROBOTS) for _ in range(ROBOT_ROWS)]
+    email = [("EMAIL", f"p{i}@example.gov.cn", True) for i in range(EMAILS)]
+    # a flood interleaves the channels (row ids in arrival order)
+    lists = [app, robot, email]
+    while any(lists):
+        for chosen in lists:
+            if chosen:
+                channel, address, person = chosen.pop(0)
+                out.append(row(len(out), channel, address, person))
     return out
 
 
