@@ -4,7 +4,7 @@ One round: rows of closed items are SKIPPED, of suspended items HELD (and PENDIN
 on resume); then, per recipient (channel and address), lock its due rows
 (``FOR UPDATE SKIP LOCKED``), merge those that fit into one digest, record that wire
 message and mark its rows SENDING under a short lease in one commit, send, and record
-the outcome on the same connection: SENT; PENDING after a backoff; DEAD with the last
+the outcome: SENT; PENDING after a backoff; DEAD with the last
 error once a retry cannot help, the address is invalid, or the attempts are used up;
 SKIPPED when the channel is not configured. Rows cut from a digest stay PENDING for
 the next one. Every exception from a channel is an attempt. A wire message whose
@@ -134,7 +134,7 @@ class Delivery:
     ) -> int:
         """One recipient: lock its due rows, record the wire message, send it, record the outcome.
 
-        Claim, send and mark happen on one connection within one short lease; rows that
+        Claim, send and mark happen within one short lease; rows that
         do not fit in the message stay PENDING for the next one.
         """
         s = self.settings
@@ -172,9 +172,10 @@ class Delivery:
                     conn, [r["id"] for r in rows], delivery_id, s.delivery_lease_seconds
                 )
                 wire = await store.get_delivery(conn, delivery_id)
-            # committed: the wire message is on record before it leaves
-            assert wire is not None
-            return await self._send_recorded(conn, client, wire, started)
+        # committed: the wire message is on record before it leaves (the connection goes
+        # back to the pool meanwhile: a slow channel must not starve the service's queries)
+        assert wire is not None
+        return await self._send_recorded(pool, client, wire, started)
 
     async def _resend(self, pool: asyncpg.Pool, client: httpx.AsyncClient, delivery_id: int) -> int:
         """A wire message whose sender died before recording the outcome: send the same text
@@ -193,12 +194,12 @@ class Delivery:
                 self._warn_once(wire["channel"], why)
                 await store.mark_skipped(conn, [r["id"] for r in started], why)
                 return len(started)
-            self._limit(wire["channel"], wire["address"] or "")  # counts in the window
-            return await self._send_recorded(conn, client, wire, started)
+        self._limit(wire["channel"], wire["address"] or "")  # counts in the window
+        return await self._send_recorded(pool, client, wire, started)
 
     async def _send_recorded(
         self,
-        conn: asyncpg.Connection,
+        pool: asyncpg.Pool,
         client: httpx.AsyncClient,
         wire: asyncpg.Record,
         started: Sequence[asyncpg.Record],
@@ -230,10 +231,12 @@ class Delivery:
                 log.warning("delivery over %s failed (attempt %d): %s", channel, attempts, e)
             else:
                 log.exception("delivery over %s raised (attempt %d)", channel, attempts)
-            await store.mark_failed(conn, ids, error, retry_in, s.notification_max_attempts)
+            async with pool.acquire() as conn:
+                await store.mark_failed(conn, ids, error, retry_in, s.notification_max_attempts)
             DELIVERIES.labels(channel, "dead" if permanent else "failed").inc(len(ids))
             return len(ids)
-        await store.mark_sent(conn, ids)
+        async with pool.acquire() as conn:
+            await store.mark_sent(conn, ids)
         DELIVERIES.labels(channel, "sent").inc(len(ids))
         return len(ids)
 
