@@ -16,6 +16,8 @@ from services.alerts.delivery.channels import Mailer
 from services.alerts.delivery.service import Delivery
 from services.alerts.inbox import service as inbox
 from services.alerts.inbox.graphql import DeliveryState
+from services.alerts.reminders.events import on_person_upserted
+from services.contracts import tasks as ev
 from services.core.auth import Principal, Role
 from services.core.errors import ValidationFailed
 from services.core.settings import Settings
@@ -217,3 +219,32 @@ async def test_resend_goes_to_the_current_address_of_the_unit_and_the_person(
     assert [r["state"] for r in await states(pool, [*dead, waiting])] == ["SENT"] * 3
     assert {m["key"] for m in wecom.robot_messages} == {"new-key"}
     assert [m.to for m in smtp.messages] == [["li@example.gov.cn"]]
+
+
+async def test_waiting_messages_follow_a_persons_new_address(
+    pool: asyncpg.Pool, config: Settings, wecom: FakeWeCom, smtp: FakeSMTP
+) -> None:
+    """tasks.person.upserted re-addresses rows still waiting; a removed address ends DEAD."""
+    person = uuid.uuid4()
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO people (id, name, wecom_user_id, email) VALUES ($1, '王五', 'wangwu',"
+            " 'old@example.gov.cn')",
+            person,
+        )
+    app, mail = await insert(
+        pool,
+        [
+            make_row("WECOM_APP", "wangwu", person_id=person),
+            make_row("EMAIL", "old@example.gov.cn", person_id=person),
+        ],
+    )
+    event = ev.PersonUpserted(id=str(person), name="王五", wecom_user_id="wang.wu")  # no email
+    envelope = event.envelope(str(person), 2)
+    async with pool.acquire() as conn, conn.transaction():
+        await on_person_upserted(conn, envelope, event)
+    await Delivery(config).run_until_idle(pool)
+    sent, dead = await states(pool, [app, mail])
+    assert sent["state"] == "SENT" and [m["touser"] for m in wecom.app_messages] == ["wang.wu"]
+    assert (dead["state"], dead["last_error"]) == ("DEAD", "接收地址无效: 没有可用的接收地址")
+    assert smtp.messages == []
