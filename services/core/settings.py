@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     notification_max_attempts: int = 6
     notification_backoff_seconds: float = 30.0
     notification_backoff_max_seconds: float = 3600.0
-    delivery_lease_seconds: float = 120.0
+    delivery_lease_seconds: float = 30.0  # claim, send and mark of one message fit in it
     delivery_batch: int = 200
     wecom_robot_per_minute: int = 20
     wecom_member_per_minute: int = 30

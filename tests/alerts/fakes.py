@@ -6,12 +6,16 @@ Per-robot (20/min) and per-member (30/min) limits answer errcode 45009 like the 
 service. ``script(target, *codes)`` queues answers for a robot key or user id: an int
 errcode, or "HANG" (the request is held and never recorded, like a message lost in a
 crash). ``FakeSMTP`` is an aiosmtpd server that records messages and refuses
-recipients whose address starts with "refuse".
+recipients whose address starts with "refuse". Application messages sent with
+``enable_duplicate_check: 1`` are dropped (answered ok, not recorded, counted in
+``app_duplicates_dropped``) when the same request JSON came within
+``duplicate_check_interval`` seconds, as WeCom documents for message/send.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -45,7 +49,9 @@ class FakeWeCom:
     robot_messages: list[dict[str, Any]] = field(default_factory=list)
     app_messages: list[dict[str, Any]] = field(default_factory=list)
     token_fetches: int = 0
+    app_duplicates_dropped: int = 0
     token: str = ""
+    _app_seen: dict[str, float] = field(default_factory=dict)
     scripts: dict[str, deque[int | str]] = field(default_factory=lambda: defaultdict(deque))
     _robot_sent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _member_sent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -71,6 +77,8 @@ class FakeWeCom:
         with self._lock:
             self.robot_messages.clear()
             self.app_messages.clear()
+            self._app_seen.clear()
+            self.app_duplicates_dropped = 0
             self.scripts.clear()
             self._robot_sent.clear()
             self._member_sent.clear()
@@ -118,8 +126,17 @@ class FakeWeCom:
                 self.expire_token()
             return JSONResponse({"errcode": answer, "errmsg": "scripted"})
         with self._lock:
+            if body.get("enable_duplicate_check") == 1:
+                key = json.dumps(body, sort_keys=True, ensure_ascii=False)
+                interval = float(body.get("duplicate_check_interval") or 1800)
+                seen = self._app_seen.get(key)
+                if seen is not None and time.monotonic() - seen < interval:
+                    self.app_duplicates_dropped += 1
+                    return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
             if self._over(self._member_sent[user], self.member_per_minute):
                 return JSONResponse({"errcode": 45009, "errmsg": "api freq out of limit"})
+            if body.get("enable_duplicate_check") == 1:
+                self._app_seen[key] = time.monotonic()
             self.app_messages.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
 

@@ -33,6 +33,7 @@ TOKEN_INVALID = frozenset({40014, 42001})  # invalid / expired access_token: ref
 FREQ_LIMIT = 45009  # api freq out of limit: back off
 PERMANENT = frozenset({93000, 81013})  # bad robot webhook; no valid recipient
 RATE_LIMIT_BACKOFF = 60.0
+DUPLICATE_CHECK_SECONDS = 1800  # application messages: WeCom's default window (max 4 hours)
 
 
 class ChannelError(Exception):
@@ -188,13 +189,20 @@ class WeComApp:
             self._token, self._expires = token, self.clock() + max(ttl - 300, ttl / 2)
             return token
 
-    async def send(self, user_ids: Sequence[str], content: str) -> None:
-        payload = {
+    async def send(
+        self, user_ids: Sequence[str], content: str, duplicate_check: bool = False
+    ) -> None:
+        """``duplicate_check``: WeCom drops the same text to the same member within
+        ``DUPLICATE_CHECK_SECONDS`` (a re-send after a crash is not a second message)."""
+        payload: dict[str, Any] = {
             "touser": "|".join(user_ids),
             "msgtype": "text",
             "agentid": self.agent_id,
             "text": {"content": content},
         }
+        if duplicate_check:
+            payload["enable_duplicate_check"] = 1
+            payload["duplicate_check_interval"] = DUPLICATE_CHECK_SECONDS
         url = f"{self.api_base}/cgi-bin/message/send"
         token = await self.token()
         body = await _post_json(self.http, url, payload, {"access_token": token})
@@ -233,12 +241,16 @@ class Mailer:
         self.timeout = timeout
         self.use_ssl = use_ssl
         self.tls_context = tls_context
+        self._closing: set[asyncio.Future[None]] = set()
 
-    def _send(self, to: str, subject: str, body: str) -> None:
+    def _send(self, to: str, subject: str, body: str, message_id: str | None) -> smtplib.SMTP:
+        """Send and return the open session: QUIT waits until the outcome is recorded."""
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = subject
+        if message_id:
+            msg["Message-ID"] = message_id
         msg.set_content(body)
         context = self.tls_context or ssl.create_default_context()
         smtp: smtplib.SMTP = (
@@ -246,17 +258,32 @@ class Mailer:
             if self.use_ssl
             else smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         )
-        with smtp:
+        try:
             if self.starttls and not self.use_ssl:
                 smtp.starttls(context=context)
             if self.user and self.password:
                 smtp.login(self.user, self.password)
             smtp.send_message(msg)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    @staticmethod
+    def _quit(smtp: smtplib.SMTP) -> None:
         try:
-            await asyncio.to_thread(self._send, to, subject, body)
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    async def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
+        try:
+            smtp = await asyncio.to_thread(self._send, to, subject, body, message_id)
         except smtplib.SMTPRecipientsRefused as e:
             raise ChannelError(f"recipient refused: {e.recipients}", permanent=True) from e
         except (smtplib.SMTPException, OSError) as e:
             raise ChannelError(f"SMTP error: {e!r}") from e
+        # accepted: the caller records SENT now; the polite QUIT follows off the critical path
+        task = asyncio.get_running_loop().run_in_executor(None, self._quit, smtp)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)

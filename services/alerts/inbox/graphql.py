@@ -36,6 +36,7 @@ class DeliveryState(Enum):
     SENT = "SENT"
     DEAD = "DEAD"
     SKIPPED = "SKIPPED"
+    HELD = "HELD"  # the item is suspended: sent when it resumes
 
 
 @strawberry.enum(description="提醒原因")
@@ -225,7 +226,8 @@ NotificationResendResult = Annotated[
 class UnitRobotSetInput:
     unit_id: strawberry.ID
     wecom_robot_key: str | None = strawberry.field(
-        default=None, description="企业微信群机器人 key; empty: use the key from tasks"
+        default=None,
+        description="企业微信群机器人 key (or the whole webhook URL); empty: use the key from tasks",
     )
 
 
@@ -272,7 +274,9 @@ class NotificationMutation:
             ),
         )
 
-    @strawberry.mutation(description="重发投递失败的消息 (office).")
+    @strawberry.mutation(
+        description="重发投递失败的消息 (office): to the person's or unit's current address."
+    )
     async def notification_resend(
         self, info: AppInfo, input: NotificationResendInput
     ) -> NotificationResendResult:

@@ -8,7 +8,9 @@ import asyncpg
 
 from services.alerts import access
 from services.alerts.inbox import store
+from services.alerts.reminders import store as directory
 from services.core import clock
+from services.core.addresses import robot_key_from, robot_key_problem
 from services.core.auth import Principal
 from services.core.errors import InvalidTransition, NotFound, ValidationFailed
 from services.core.ids import parse_uuid
@@ -80,11 +82,13 @@ async def set_unit_robot(
 ) -> asyncpg.Record:
     access.check_may_set_robot(principal)
     unit = parse_uuid(unit_id, "unitId")
-    clean = (key or "").strip() or None
-    if clean and len(clean) > 200:
-        raise ValidationFailed("机器人 key 过长", field="wecomRobotKey")
-    async with pool.acquire() as conn:
+    clean = robot_key_from(key or "") or None
+    if clean and (problem := robot_key_problem(clean)):
+        raise ValidationFailed(problem, field="wecomRobotKey")
+    async with pool.acquire() as conn, conn.transaction():
         row = await store.set_unit_robot_override(conn, unit, clean)
-    if row is None:
-        raise NotFound("单位不存在", field="unitId")
+        if row is None:
+            raise NotFound("单位不存在", field="unitId")
+        # messages still waiting for this unit's robot go to the key in force now
+        await directory.readdress_unit_robot(conn, unit)
     return row

@@ -77,11 +77,25 @@ async def mark_read(
     return int(result.split()[-1])
 
 
+# the address in force now: the person's WeCom id or email, the unit's robot key
+CURRENT_ADDRESS = (
+    "CASE WHEN p.id IS NULL AND u.id IS NULL THEN x.address"  # not in the directory
+    " WHEN x.channel = 'WECOM_APP' THEN p.wecom_user_id WHEN x.channel = 'EMAIL' THEN p.email"
+    " WHEN x.channel = 'WECOM_ROBOT' THEN coalesce(u.robot_key_override, u.wecom_robot_key)"
+    " ELSE x.address END"
+)
+
+
 async def resend(conn: asyncpg.Connection, ids: Sequence[int]) -> list[asyncpg.Record]:
+    """DEAD/SKIPPED rows back to PENDING, addressed to the current address."""
+    returning = ", ".join(f"n.{c.strip()}" for c in SELECT_COLUMNS.split(","))
     return await conn.fetch(
-        "UPDATE notifications SET state = 'PENDING', attempts = 0, next_attempt_at = now(),"
-        " last_error = NULL WHERE id = ANY($1::bigint[]) AND state IN ('DEAD', 'SKIPPED')"
-        f" RETURNING {SELECT_COLUMNS}",
+        "UPDATE notifications n SET state = 'PENDING', attempts = 0, next_attempt_at = now(),"
+        f" last_error = NULL, delivery_id = NULL, address = {CURRENT_ADDRESS}"
+        " FROM notifications x LEFT JOIN people p ON p.id = x.person_id"
+        "  LEFT JOIN units u ON u.id = x.unit_id AND x.channel = 'WECOM_ROBOT'"
+        " WHERE n.id = x.id AND n.id = ANY($1::bigint[]) AND n.state IN ('DEAD', 'SKIPPED')"
+        f" RETURNING {returning}",
         list(ids),
     )
 

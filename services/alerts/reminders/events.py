@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from services.alerts.reminders import service, store
@@ -15,12 +17,14 @@ async def on_person_upserted(conn: asyncpg.Connection, env: Envelope, event: Eve
     assert isinstance(event, tasks_events.PersonUpserted)
     if await is_newer(conn, env):
         await store.upsert_person(conn, event.model_dump(mode="json"), env.aggregate_version)
+        await store.readdress_person(conn, UUID(event.id))
 
 
 async def on_unit_upserted(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:
     assert isinstance(event, tasks_events.UnitUpserted)
     if await is_newer(conn, env):
         await store.upsert_unit(conn, event.model_dump(mode="json"), env.aggregate_version)
+        await store.readdress_unit_robot(conn, UUID(event.id))
 
 
 async def on_level_changed(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:

@@ -92,24 +92,29 @@ def _fit(text: str, max_bytes: int) -> str:
     return data[: max_bytes - 3].decode(errors="ignore") + "…"
 
 
-def digest(bodies: Sequence[str], max_bytes: int | None = None) -> str:
-    """Many reminders to one recipient merged into one message.
+def fit_digest(bodies: Sequence[str], max_bytes: int | None = None) -> tuple[str, int]:
+    """Many reminders to one recipient merged into one message, and how many it carries.
 
     ``max_bytes`` (WeCom text messages take 2,048 bytes of UTF-8) keeps the first
-    reminders that fit and counts the rest, pointing to the platform for them.
+    reminders that fit; the caller leaves the rest PENDING for the next digest (the
+    text says they follow). At least one reminder is always carried (cut to fit).
     """
     if len(bodies) == 1:
-        return _fit(bodies[0], max_bytes) if max_bytes else bodies[0]
+        return (_fit(bodies[0], max_bytes) if max_bytes else bodies[0]), 1
     lines = [f"【督查提醒汇总】共{len(bodies)}条提醒:"]
     lines += [f"{i}. {b}" for i, b in enumerate(bodies, 1)]
     text = "\n".join(lines)
     if max_bytes is None or len(text.encode()) <= max_bytes:
-        return text
-    kept = lines[:1]
-    for n, line in enumerate(lines[1:]):
-        rest = len(bodies) - n
-        tail = f"……另有{rest}条提醒,请登录督查平台查看。"
-        if len("\n".join([*kept, line, tail]).encode()) > max_bytes:
-            return _fit("\n".join([*kept, tail]), max_bytes)
-        kept.append(line)
-    return _fit("\n".join(kept), max_bytes)  # pragma: no cover - the loop returns
+        return text, len(bodies)
+    for kept in range(len(bodies) - 1, 1, -1):
+        head = f"【督查提醒汇总】{kept}条提醒:"
+        tail = f"……另有{len(bodies) - kept}条提醒随后发送,也可登录督查平台查看。"
+        text = "\n".join([head, *lines[1 : kept + 1], tail])
+        if len(text.encode()) <= max_bytes:
+            return text, kept
+    return _fit(bodies[0], max_bytes), 1
+
+
+def digest(bodies: Sequence[str], max_bytes: int | None = None) -> str:
+    """The text of ``fit_digest`` (only the reminders that fit)."""
+    return fit_digest(bodies, max_bytes)[0]

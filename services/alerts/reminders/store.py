@@ -31,6 +31,31 @@ async def upsert_person(conn: asyncpg.Connection, p: dict[str, Any], version: in
     )
 
 
+async def readdress_person(conn: asyncpg.Connection, person_id: UUID) -> int:
+    """Messages still waiting for the person go to the WeCom id / email in force now
+    (a row whose address was removed ends DEAD at send time, saying so)."""
+    result = await conn.execute(
+        "UPDATE notifications n SET address = CASE n.channel"
+        "  WHEN 'WECOM_APP' THEN p.wecom_user_id ELSE p.email END"
+        " FROM people p WHERE p.id = n.person_id AND n.person_id = $1"
+        "  AND n.channel IN ('WECOM_APP', 'EMAIL') AND n.state IN ('PENDING', 'HELD')",
+        person_id,
+    )
+    return int(result.split()[-1])
+
+
+async def readdress_unit_robot(conn: asyncpg.Connection, unit_id: UUID) -> int:
+    """Robot messages still waiting for the unit go to its robot key in force now."""
+    result = await conn.execute(
+        "UPDATE notifications n SET address = coalesce(u.robot_key_override, u.wecom_robot_key)"
+        " FROM units u WHERE u.id = n.unit_id AND n.unit_id = $1 AND n.channel = 'WECOM_ROBOT'"
+        "  AND n.state IN ('PENDING', 'HELD')"
+        "  AND coalesce(u.robot_key_override, u.wecom_robot_key) IS NOT NULL",
+        unit_id,
+    )
+    return int(result.split()[-1])
+
+
 async def upsert_unit(conn: asyncpg.Connection, u: dict[str, Any], version: int) -> None:
     await conn.execute(
         "INSERT INTO units (id, code, name, wecom_robot_key, version) VALUES ($1,$2,$3,$4,$5)"

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from services.core.addresses import email_problem, wecom_user_id_problem
 from services.core.auth import Principal, Role
 from services.core.errors import DomainError, Forbidden, ValidationFailed
 from services.core.offload import off_loop
@@ -95,8 +96,11 @@ def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], l
         if mobile and not (mobile.isdigit() and 7 <= len(mobile) <= 15):
             errors.append(RowError(sheet.name, number, "手机", f"手机号码无效: {mobile}"))
         email = cells.text(sheet.value(values, "邮箱"))
-        if email and ("@" not in email or len(email) > 200):
-            errors.append(RowError(sheet.name, number, "邮箱", f"邮箱无效: {email}"))
+        if email and (problem := email_problem(email)):
+            errors.append(RowError(sheet.name, number, "邮箱", f"邮箱无效: {email} ({problem})"))
+        wecom_user_id = cells.text(sheet.value(values, "企业微信账号"))
+        if wecom_user_id and (problem := wecom_user_id_problem(wecom_user_id)):
+            errors.append(RowError(sheet.name, number, "企业微信账号", problem))
         if len(errors) > before:
             continue
         people.append(
@@ -107,7 +111,7 @@ def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], l
                     "rank": cells.text(sheet.value(values, "职级")) or None,
                     "position": cells.text(sheet.value(values, "职务")) or None,
                     "mobile": mobile or None,
-                    "wecom_user_id": cells.text(sheet.value(values, "企业微信账号")) or None,
+                    "wecom_user_id": wecom_user_id or None,
                     "email": email or None,
                     "roles": roles,
                 },

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from services.core.addresses import email_problem, wecom_user_id_problem
 from services.core.auth import Role
 from services.core.errors import ValidationFailed
 from services.tasks.items.domain import clean_text
@@ -66,8 +67,11 @@ def clean_person(c: PersonChanges) -> dict[str, Any]:
         value = getattr(c, name)
         if value is not None:
             values[name] = clean_text(value, name, limit, required=False) or None
-    if values.get("email") and "@" not in values["email"]:
-        raise ValidationFailed("邮箱格式不正确", field="email")
+    # checked with a real parser here and again at send time (alerts' delivery)
+    if values.get("email") and (problem := email_problem(values["email"])):
+        raise ValidationFailed(problem, field="email")
+    if values.get("wecom_user_id") and (problem := wecom_user_id_problem(values["wecom_user_id"])):
+        raise ValidationFailed(problem, field="wecomUserId")
     if c.roles is not None:
         unknown = [r for r in c.roles if r not in Role.__members__]
         if unknown:

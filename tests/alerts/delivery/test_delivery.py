@@ -4,111 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
 from services.alerts.delivery.service import Delivery
-from services.alerts.reminders import store
-from services.core.db import apply_migrations, create_pool, migrations_for
 from services.core.settings import Settings
+from tests.alerts.delivery.rows import insert, make_row, states
 from tests.alerts.fakes import FakeSMTP, FakeWeCom
 from tests.support.servers import wait_for
-
-
-@pytest.fixture(scope="module")
-def wecom() -> Iterator[FakeWeCom]:
-    fake = FakeWeCom().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[FakeSMTP]:
-    fake = FakeSMTP().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def config(settings: Settings, wecom: FakeWeCom, smtp: FakeSMTP) -> Settings:
-    wecom.reset()
-    smtp.messages.clear()
-    return settings.model_copy(
-        update={
-            "wecom_api_base": wecom.base,
-            "wecom_robot_base": wecom.robot_url,
-            "wecom_corp_id": wecom.corp_id,
-            "wecom_corp_secret": wecom.corp_secret,
-            "wecom_agent_id": 1000002,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "notification_backoff_seconds": 0.0,
-            "notification_max_attempts": 3,
-            "delivery_lease_seconds": 1.0,
-        }
-    )
-
-
-@pytest_asyncio.fixture(scope="module")
-async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    dsn = settings.require_database_url()
-    await apply_migrations(dsn, "alerts", migrations_for("alerts"))
-    p = await create_pool(dsn, "alerts")
-    try:
-        yield p
-    finally:
-        await p.close()
-
-
-def make_row(
-    channel: str,
-    address: str,
-    body: str = "【督查提醒】请督查员于2018-06-14前报送进度。",
-    **kw: Any,
-) -> tuple[Any, ...]:
-    reason = kw.get("reason") or f"test:{uuid.uuid4().hex}"
-    return (
-        f"{reason}|{channel}|{address}",
-        reason,
-        "REPORT_DUE",
-        channel,
-        uuid.uuid4(),
-        kw.get("person_id", uuid.uuid4() if channel != "WECOM_ROBOT" else None),
-        None,
-        address,
-        kw.get("mentions", []),
-        "督查提醒:请报送进度",
-        body,
-        "PENDING",
-        None,
-    )
-
-
-async def insert(pool: asyncpg.Pool, rows: list[tuple[Any, ...]]) -> list[int]:
-    async with pool.acquire() as conn:
-        await store.insert_notifications(conn, rows)
-        found = await conn.fetch(
-            "SELECT id FROM notifications WHERE dedupe_key = ANY($1::text[]) ORDER BY id",
-            [r[0] for r in rows],
-        )
-    return [r["id"] for r in found]
-
-
-async def states(pool: asyncpg.Pool, ids: list[int]) -> list[asyncpg.Record]:
-    async with pool.acquire() as conn:
-        return await conn.fetch(
-            "SELECT id, state, attempts, last_error, next_attempt_at > now() AS later"
-            " FROM notifications WHERE id = ANY($1::bigint[]) ORDER BY id",
-            ids,
-        )
 
 
 async def test_burst_to_one_robot_becomes_one_digest(

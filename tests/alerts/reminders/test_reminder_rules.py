@@ -208,15 +208,19 @@ def test_texts_are_chinese_and_name_the_date() -> None:
 
 def test_digest_fits_wecom_text_limit() -> None:
     bodies = [f"【督查提醒】第{i}条:" + "请督查员于2018-06-14前报送进度。" * 3 for i in range(40)]
-    text = messages.digest(bodies, 2048)
+    text, carried = messages.fit_digest(bodies, 2048)
     assert len(text.encode()) <= 2048
-    assert text.startswith("【督查提醒汇总】共40条提醒:\n1. 【督查提醒】第0条")
-    shown = text.count("【督查提醒】第")
-    assert 0 < shown < 40
-    assert text.endswith(f"……另有{40 - shown}条提醒,请登录督查平台查看。")
-    assert messages.digest(bodies[:2], 2048) == messages.digest(bodies[:2])
-    long = messages.digest(["长" * 1000], 2048)
-    assert len(long.encode()) <= 2048 and long.endswith("…")
+    assert 0 < carried < 40
+    assert text.startswith(f"【督查提醒汇总】{carried}条提醒:\n1. 【督查提醒】第0条")
+    assert text.count("【督查提醒】第") == carried  # exactly the carried ones, in order
+    assert f"{carried}. 【督查提醒】第{carried - 1}条" in text
+    assert text.endswith(f"……另有{40 - carried}条提醒随后发送,也可登录督查平台查看。")
+    assert messages.fit_digest(bodies[:2], 2048) == (messages.digest(bodies[:2]), 2)
+    long, one = messages.fit_digest(["长" * 1000], 2048)
+    assert len(long.encode()) <= 2048 and long.endswith("…") and one == 1
+    # two reminders that cannot share a message: the first goes alone (cut), one carried
+    first, one = messages.fit_digest(["甲" * 1000, "乙" * 1000], 2048)
+    assert one == 1 and first.startswith("甲") and "乙" not in first
 
 
 def test_rate_limiter_window() -> None:
