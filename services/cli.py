@@ -18,7 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json, service=args.service)
-    app = create_app(spec(args.service), settings)
+    app = create_app(spec(args.service), settings, instance_id=args.instance_id)
     port = args.port or settings.port or DEFAULT_PORTS[args.service]
     uvicorn.run(
         app,
@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("service", choices=SERVICE_NAMES)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--host", default=None)
+    p.add_argument(
+        "--instance-id", default=None, help="echoed by /readyz (ducha run checks it is its own)"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply pending migrations (DATABASE_URL)")

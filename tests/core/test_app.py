@@ -40,7 +40,13 @@ async def test_health_readiness_and_metrics_are_open(client: httpx.AsyncClient) 
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "migrations": True, "nats": True}
+    assert ready.json()["checks"] == {
+        "database": True,
+        "migrations": True,
+        "nats": True,
+        "background": True,
+    }
+    assert ready.json()["problems"] == [] and ready.json()["instance"]
     metrics = (await client.get("/metrics")).text
     assert "ducha_http_requests_total" in metrics
 
