@@ -86,7 +86,9 @@ class Heartbeat:
 
     def problem(self) -> str | None:
         if not self.running:
-            return f"{self.name}: not running (restarts {self.restarts}; last error {self.last_error})"
+            return (
+                f"{self.name}: not running (restarts {self.restarts}; last error {self.last_error})"
+            )
         if self.stuck:
             late = time.monotonic() - self.deadline
             return f"{self.name}: stuck (no progress for {late:.0f}s past its promise)"

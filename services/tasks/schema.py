@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from services.core.graphql import federation_schema
+from services.core.graphql.dead_letters import dead_letter_graphql
 from services.tasks.audit.graphql import AuditQuery
 from services.tasks.items.graphql.mutations import ItemMutation
 from services.tasks.items.graphql.queries import ItemQuery
@@ -15,15 +16,22 @@ from services.tasks.notices.graphql.queries import NoticeQuery
 from services.tasks.org.graphql.mutations import OrganisationMutation
 from services.tasks.org.graphql.queries import OrgQuery
 
+DeadLetterQuery, DeadLetterMutation = dead_letter_graphql("tasks")
+
 
 @strawberry.type
-class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery):
+class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery, DeadLetterQuery):  # type: ignore[valid-type,misc]
     pass
 
 
 @strawberry.type
 class Mutation(
-    ItemMutation, LifecycleMutation, OrganisationMutation, NoticeMutation, LedgerMutation
+    ItemMutation,
+    LifecycleMutation,
+    OrganisationMutation,
+    NoticeMutation,
+    LedgerMutation,
+    DeadLetterMutation,  # type: ignore[valid-type,misc]
 ):
     pass
 
