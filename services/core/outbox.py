@@ -84,6 +84,8 @@ class OutboxRelay:
         try:
             conn = await asyncio.wait_for(connect(self.dsn, self.schema), 5.0)
             await conn.add_listener(f"{self.schema}_outbox", lambda *_: self._wake.set())
+            # a lost connection wakes the loop, which then listens again once it can
+            conn.add_termination_listener(lambda *_: self._wake.set())
             self._listen_conn = conn
             self._wake.set()  # rows written while nobody listened
             OUTBOX_LISTENS.inc()

@@ -120,7 +120,9 @@ class Supervisor:
         return hb
 
     def start(self) -> None:
-        for name in self.workers:
+        for name, hb in self.workers.items():
+            hb.running = True  # about to run; only a crash or an exit says otherwise
+            hb.beat(self.start_grace)
             self.tasks.append(asyncio.create_task(self._supervise(name), name=name))
 
     async def stop(self) -> None:
