@@ -255,20 +255,24 @@ class Consumer:
             except Exception as e:
                 log.warning("consumer %s not ready yet: %s", self.durable, e)
                 await asyncio.sleep(0.5)
+        failed_fetches = 0
         try:
             while True:
                 try:
                     msgs = await psub.fetch(self.batch, timeout=1.0)
                 except TimeoutError:
-                    if not self.outage:
-                        hb.beat(self.stuck_after)  # idle: nothing pending
+                    hb.beat(self.stuck_after)  # idle: nothing pending for us now
                     continue
                 except asyncio.CancelledError:
                     raise
                 except Exception as e:
+                    failed_fetches += 1
                     log.warning("fetch failed on %s: %s", self.durable, e)
+                    if failed_fetches >= 20:  # e.g. the durable is gone: start over
+                        raise RuntimeError(f"{self.durable}: fetch keeps failing") from e
                     await asyncio.sleep(0.5)
                     continue
+                failed_fetches = 0
                 for i, msg in enumerate(msgs):
                     outcome = await self.handle(msg)
                     if outcome is Outcome.INFRA:
