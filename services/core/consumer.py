@@ -225,7 +225,12 @@ class Consumer:
             await _quietly(msg.term())
             return Outcome.DEAD
         try:
-            fresh = await self.apply(envelope, event, handler, seq)
+            redelivered = msg.metadata.num_delivered > 1
+        except Exception:
+            redelivered = True
+        try:
+            # only a redelivery can have a failure count to clear
+            fresh = await self.apply(envelope, event, handler, seq if redelivered else None)
         except Exception as e:
             if is_infrastructure_error(e):
                 self.outage += 1
