@@ -18,7 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json, service=args.service)
-    app = create_app(spec(args.service), settings)
+    app = create_app(spec(args.service), settings, instance_id=args.instance_id)
     port = args.port or settings.port or DEFAULT_PORTS[args.service]
     uvicorn.run(
         app,
@@ -124,6 +124,52 @@ def cmd_evaluation_rebuild(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+async def dead_letters_command(
+    service: str, action: str, letter_id: str | None, everything: bool
+) -> str:
+    from services.core import dead_letters
+    from services.core.consumer import Consumer
+    from services.core.db import create_pool
+
+    settings = get_settings()
+    service_spec = spec(service)
+    pool = await create_pool(settings.require_database_url(), service, 1, 2)
+    try:
+        if action == "list":
+            async with pool.acquire() as conn:
+                rows = await dead_letters.list_dead_letters(conn, 500, everything)
+            lines = [
+                f"#{r.id} {r.created_at:%Y-%m-%d %H:%M:%S} {r.consumer} {r.subject}"
+                f" seq={r.stream_seq} failures={r.deliveries}"
+                + (f" {r.resolution}" if r.resolution else "")
+                + f"\n    {r.error}"
+                for r in rows
+            ]
+            return "\n".join(lines) or f"{service}: no dead letters"
+        if action == "discard":
+            result = await dead_letters.discard(pool, letter_id, everything, "cli")
+        else:
+            consumers = [
+                Consumer(service, sub, pool, None, settings.consumer_max_deliver)
+                for sub in service_spec.subscriptions()
+            ]
+            result = await dead_letters.replay(pool, consumers, letter_id, everything, "cli")
+        return f"{service}: {result.describe()}"
+    finally:
+        await pool.close()
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> None:
+    from services.core.errors import DomainError
+
+    if args.action != "list" and (args.id is None) == (not args.all):
+        raise SystemExit("give a dead letter id or --all")
+    try:
+        print(asyncio.run(dead_letters_command(args.service, args.action, args.id, args.all)))
+    except DomainError as e:
+        raise SystemExit(e.message) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ducha", description="Ducha 督查 supervision platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("service", choices=SERVICE_NAMES)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--host", default=None)
+    p.add_argument(
+        "--instance-id", default=None, help="echoed by /readyz (ducha run checks it is its own)"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply pending migrations (DATABASE_URL)")
@@ -195,6 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--schema", default="evaluation_rebuild", help="schema to rebuild into")
     p.set_defaults(func=cmd_evaluation_rebuild)
+
+    p = sub.add_parser(
+        "dead-letters",
+        help="list, replay (re-apply once, after a fix) or discard a service's dead letters",
+    )
+    p.add_argument("action", choices=["list", "replay", "discard"])
+    p.add_argument("service", choices=SERVICE_NAMES)
+    p.add_argument("id", nargs="?", default=None, help="one dead letter's id")
+    p.add_argument(
+        "--all", action="store_true", help="every open dead letter (list: resolved ones too)"
+    )
+    p.set_defaults(func=cmd_dead_letters)
 
     p = sub.add_parser(
         "alerts-rebuild",

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,52 @@ def port_or_free(preferred: int) -> int:
             return free_port()
 
 
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of the sockets listening on ``port`` (Linux /proc); empty elsewhere."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+    return inodes
+
+
+def _family(pid: int) -> set[int]:
+    """``pid`` and its descendants (a server may listen from a forked worker)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        if p not in found:
+            found.add(p)
+            todo += children.get(p, [])
+    return found
+
+
+def owns_port(pid: int, port: int) -> bool:
+    """Whether the process ``pid`` (or a child of it) is the one listening on ``port``.
+
+    Where /proc is not there to ask, answers True (the instance id still guards services).
+    """
+    if not Path("/proc/net/tcp").exists():
+        return True
+    inodes = _listening_inodes(port)
+    for member in _family(pid):
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{member}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:[") and target[8:-1] in inodes:
+                        return True
+    return False
+
+
 @dataclass
 class Stack:
     """Processes of a running platform; used by `ducha run`, the tests and the benchmarks."""
@@ -53,6 +100,9 @@ class Stack:
     gateway_port: int = 0
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # echoed by every service's /readyz: proof that a port answers for this run
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    gateway_proc: subprocess.Popen[bytes] | None = None
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -79,7 +129,17 @@ class Stack:
         self.service_ports[name] = port
         log = open(self.data_dir / f"{name}.log", "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", name, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "services.cli",
+                "serve",
+                name,
+                "--port",
+                str(port),
+                "--instance-id",
+                f"{self.instance_id}:{name}",
+            ],
             env=self.env(),
             cwd=ROOT,
             stdout=log,
@@ -106,27 +166,43 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
+        self.gateway_proc = proc
         return proc
 
+    def _answers_for_us(self, url: str, expected: str | None) -> bool:
+        r = httpx.get(url, timeout=2)
+        if r.status_code != 200:
+            return False
+        if expected is not None:  # a service: its body names the instance we started
+            return bool(r.json().get("instance") == expected)
+        # the gateway: our own process must hold the port (another stack's may answer)
+        proc = self.gateway_proc
+        return proc is None or owns_port(proc.pid, self.gateway_port)
+
     def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until every service and the gateway answer, and answer for this run."""
         deadline = time.monotonic() + timeout
-        urls = [f"http://127.0.0.1:{p}/readyz" for p in self.service_ports.values()]
+        pending: list[tuple[str, str | None]] = [
+            (f"http://127.0.0.1:{p}/readyz", f"{self.instance_id}:{name}")
+            for name, p in self.service_ports.items()
+        ]
         if self.gateway_port:
-            urls.append(f"http://127.0.0.1:{self.gateway_port}/readiness")
-        pending = list(urls)
+            pending.append((f"http://127.0.0.1:{self.gateway_port}/readiness", None))
         while pending:
             for proc in self.procs:
                 if proc.poll() is not None:
                     raise RuntimeError(
                         f"{proc.args!r} exited with {proc.returncode}; see {self.data_dir}"
                     )
-            url = pending[0]
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2).status_code == 200:
+            url, expected = pending[0]
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                if self._answers_for_us(url, expected):
                     pending.pop(0)
                     continue
             if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready: {pending}")
+                raise TimeoutError(
+                    f"not ready (or another stack answers): {[u for u, _ in pending]}"
+                )
             time.sleep(0.1)
 
     def stop(self) -> None:

@@ -23,7 +23,8 @@ async def rebuild_command(settings: Settings) -> str:
         await nc.drain()
         await pool.close()
     changed = result.sweep.changed if result.sweep else 0
-    return (
+    lines = [
         f"alerts: rebuilt {result.items} item(s) from {result.events} event(s);"
-        f" {changed} colour change(s)"
-    )
+        f" {changed} colour change(s); {len(result.skipped)} unreadable message(s) skipped"
+    ]
+    return "\n".join(lines + [f"  skipped {note}" for note in result.skipped])

@@ -10,15 +10,18 @@ from services.alerts.colour.graphql.types import SupervisionItem, Unit
 from services.alerts.inbox.graphql import NotificationMutation, NotificationQuery
 from services.alerts.rules.graphql import RuleMutation, RuleQuery
 from services.core.graphql import federation_schema
+from services.core.graphql.dead_letters import dead_letter_graphql
+
+DeadLetterQuery, DeadLetterMutation = dead_letter_graphql("alerts")
 
 
 @strawberry.type
-class Query(AlertQuery, RuleQuery, NotificationQuery):
+class Query(AlertQuery, RuleQuery, NotificationQuery, DeadLetterQuery):  # type: ignore[valid-type,misc]
     pass
 
 
 @strawberry.type
-class Mutation(RuleMutation, NotificationMutation):
+class Mutation(RuleMutation, NotificationMutation, DeadLetterMutation):  # type: ignore[valid-type,misc]
     pass
 
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ import strawberry
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     start_http_server,
@@ -35,11 +37,15 @@ from services.core.jobs import Job, run_periodically
 from services.core.logs import accepted_request_id, request_id_var, service_var
 from services.core.outbox import OutboxRelay
 from services.core.settings import Settings, get_settings
+from services.core.supervisor import Heartbeat, Supervisor, Work
 
 log = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter("ducha_http_requests_total", "HTTP requests", ["path", "status"])
 HTTP_SECONDS = Histogram("ducha_http_request_seconds", "HTTP request latency", ["path"])
+READY = Gauge(
+    "ducha_readiness_check", "1 when a readiness check passes, 0 when it fails (why)", ["check"]
+)
 
 
 @dataclass
@@ -96,20 +102,57 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "service": request.app.state.service})
 
 
+async def _database_check(state: Any, timeout: float) -> dict[str, bool]:
+    try:
+        async with asyncio.timeout(timeout):
+            async with state.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+                pending = await pending_migrations(conn, state.migrations)
+        return {"database": True, "migrations": not pending}
+    except Exception:
+        return {"database": False, "migrations": False}
+
+
+async def _nats_check(state: Any, timeout: float) -> bool:
+    """A round trip to JetStream: a frozen server (SIGSTOP) keeps the TCP connection up."""
+    if state.nc is None or not state.nc.is_connected:
+        return False
+    try:
+        await state.nc.request("$JS.API.INFO", b"", timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+async def readiness(state: Any) -> tuple[dict[str, bool], list[str]]:
+    """Every check and, for the failing ones, why; also exported as a metric."""
+    timeout = state.settings.readiness_timeout_seconds
+    database, nats_ok = await asyncio.gather(
+        _database_check(state, timeout), _nats_check(state, timeout)
+    )
+    checks = {**database, "nats": nats_ok}
+    problems = [f"{name}: unreachable" for name in ("database", "nats") if not checks[name]]
+    if checks["database"] and not checks["migrations"]:
+        problems.append("migrations: pending")
+    background = state.supervisor.problems()
+    checks["background"] = not background
+    problems += background
+    for name, ok in checks.items():
+        READY.labels(name).set(1 if ok else 0)
+    return checks, problems
+
+
 async def readyz(request: Request) -> Response:
     state = request.app.state
-    checks: dict[str, bool] = {}
-    try:
-        async with state.pool.acquire(timeout=2) as conn:
-            await conn.fetchval("SELECT 1")
-            checks["database"] = True
-            checks["migrations"] = not await pending_migrations(conn, state.migrations)
-    except Exception:
-        checks.setdefault("database", False)
-        checks.setdefault("migrations", False)
-    checks["nats"] = bool(state.nc is not None and state.nc.is_connected)
+    checks, problems = await readiness(state)
     ok = all(checks.values())
-    body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
+    body: dict[str, Any] = {
+        "status": "ready" if ok else "not ready",
+        "service": state.service,
+        "instance": state.instance_id,
+        "checks": checks,
+        "problems": problems,
+    }
     # warnings do not make the service unready (the calendar falls back to Mon–Fri)
     coverage = calendar.coverage(clock.today())
     calendar_store.observe(coverage)
@@ -135,8 +178,20 @@ def metrics_server(host: str, port: int) -> Iterator[int]:
         thread.join(timeout=5)
 
 
-def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette:
+def _job_work(pool: Any, job: Job, state: Any, settings: Settings) -> Work:
+    async def work(hb: Heartbeat) -> None:
+        await run_periodically(pool, job, state, hb, settings.job_stuck_seconds)
+
+    return work
+
+
+def create_app(
+    spec: ServiceSpec, settings: Settings | None = None, instance_id: str | None = None
+) -> Starlette:
+    """The service's app. ``instance_id`` (``ducha serve --instance-id``) is echoed by
+    ``/readyz`` so whoever started the process knows it talks to its own."""
     settings = settings or get_settings()
+    instance = instance_id or uuid.uuid4().hex
     schema = spec.schema()
     verifier = TokenVerifier(settings)
 
@@ -166,18 +221,14 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
         state.js = state.nc.jetstream()
         await ensure_streams(state.js, settings.stream_replicas, settings.stream_max_age_days)
         state.relay = OutboxRelay(
-            state.pool, state.js, dsn, spec.name, settings.outbox_poll_seconds
+            state.pool,
+            state.js,
+            dsn,
+            spec.name,
+            settings.outbox_poll_seconds,
+            stuck_after=settings.worker_stuck_seconds,
         )
-        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(state.relay.run(), name="outbox")]
         loaded = await calendar_store.start(state.pool)
-        tasks.append(
-            asyncio.create_task(
-                calendar_store.refresh_forever(
-                    state.pool, loaded, settings.calendar_refresh_seconds
-                ),
-                name="calendar-refresh",
-            )
-        )
         state.consumers = [
             Consumer(
                 spec.name,
@@ -186,24 +237,32 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
                 state.js,
                 settings.consumer_max_deliver,
                 settings.consumer_ack_wait_seconds,
+                retry_max=settings.consumer_retry_max_seconds,
+                stuck_after=settings.worker_stuck_seconds,
             )
             for sub in spec.subscriptions()
         ]
+        supervisor = state.supervisor = Supervisor()
+        supervisor.add("outbox", state.relay.run)
+        supervisor.add(
+            "calendar-refresh",
+            lambda hb: calendar_store.refresh_forever(
+                state.pool, loaded, settings.calendar_refresh_seconds, hb
+            ),
+        )
         if spec.on_start:
             await spec.on_start(state)
-        tasks += [asyncio.create_task(c.run(), name=c.durable) for c in state.consumers]
-        tasks += [
-            asyncio.create_task(run_periodically(state.pool, job, state), name=job.name)
-            for job in spec.jobs(settings)
-        ]
-        state.background = tasks
+        for c in state.consumers:
+            supervisor.add(f"consumer:{c.durable}", c.run)
+        for job in spec.jobs(settings):
+            supervisor.add(f"job:{job.name}", _job_work(state.pool, job, state, settings))
+        supervisor.start()
+        state.background = supervisor.tasks
         log.info("service started", extra={"service": spec.name})
         try:
             yield
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await supervisor.stop()
             if spec.on_stop:
                 await spec.on_stop(state)
             with contextlib.suppress(Exception):
@@ -235,4 +294,5 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
         request_id_max_length=settings.request_id_max_length,
     )
     app.state.service = spec.name
+    app.state.instance_id = instance
     return app

@@ -23,6 +23,7 @@ from services.core import calendar, clock
 from services.core.calendar import Calendar, Coverage, Year
 from services.core.consumer import Handler, is_newer
 from services.core.events import Envelope, EventContract
+from services.core.supervisor import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +119,13 @@ async def start(pool: asyncpg.Pool) -> Signature:
         return await load(conn)
 
 
-async def refresh_forever(pool: asyncpg.Pool, loaded: Signature, every: float) -> None:
+async def refresh_forever(
+    pool: asyncpg.Pool, loaded: Signature, every: float, hb: Heartbeat | None = None
+) -> None:
     """Each replica re-loads when the tables changed (another replica or the consumer)."""
     while True:
+        if hb is not None:
+            hb.beat(every * 2 + 30)
         await asyncio.sleep(every)
         try:
             async with pool.acquire() as conn:

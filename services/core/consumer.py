@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -15,6 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import Counter
 
 from services.core.events import Envelope, EventContract, decode
+from services.core.supervisor import Heartbeat, is_infrastructure_error
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +51,47 @@ class Subscription:
     filters: list[str] = field(default_factory=list)
 
 
-def retry_delay(deliveries: int) -> float:
-    return min(0.2 * (2 ** max(deliveries - 1, 0)), 10.0)
+def retry_delay(failures: int) -> float:
+    """Wait before redelivering an event whose handling failed ``failures`` times."""
+    return min(0.2 * (2 ** max(failures - 1, 0)), 10.0)
+
+
+class Outcome(StrEnum):
+    OK = "ok"  # applied
+    DUP = "dup"  # already applied before (processed_events)
+    RETRY = "retry"  # the event failed; counted, redelivered later
+    INFRA = "infra"  # the database or NATS is unavailable; not counted, redelivered later
+    DEAD = "dead"  # dead-lettered and terminated
+
+
+async def _quietly(settle: Awaitable[None]) -> None:
+    """Ack/nak/term: if NATS is away the server redelivers after ack_wait anyway."""
+    try:
+        await settle
+    except Exception as e:
+        log.warning("could not settle a message: %r", e)
 
 
 class Consumer:
+    """One durable pull consumer: applies each event once, in one transaction.
+
+    Failures are sorted in two (ADR 0015): the database or NATS being unavailable is
+    retried with backoff for as long as it lasts and never counts; a failure of the event
+    itself is counted in ``event_failures`` and after ``max_deliver`` of them the event
+    is dead-lettered. The server's own max_deliver is unlimited for that reason.
+    """
+
     def __init__(
         self,
         service: str,
         sub: Subscription,
         pool: asyncpg.Pool,
-        js: JetStreamContext,
+        js: JetStreamContext | None,
         max_deliver: int = 5,
         ack_wait: float = 30.0,
         batch: int = 64,
+        retry_max: float = 5.0,
+        stuck_after: float = 120.0,
     ) -> None:
         self.service = service
         self.sub = sub
@@ -71,77 +100,158 @@ class Consumer:
         self.max_deliver = max_deliver
         self.ack_wait = ack_wait
         self.batch = batch
+        self.retry_max = retry_max
+        self.stuck_after = stuck_after
         self.durable = sub.name or f"{service}-{sub.stream.lower()}"
+        self.outage = 0  # consecutive infrastructure failures
 
     async def ensure(self) -> None:
         """Create or update the durable consumer (pull_subscribe would ignore new config)."""
+        assert self.js is not None
         subjects = sorted(self.sub.filters or self.sub.handlers)
         config = ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=self.max_deliver,
+            max_deliver=-1,  # we count event failures ourselves (event_failures)
             ack_wait=self.ack_wait,
             filter_subjects=subjects,
             max_ack_pending=1000,
         )
         await self.js.add_consumer(self.sub.stream, config)
 
-    async def _dead_letter(self, msg: Msg, error: str, event_id: str | None) -> None:
-        try:
-            seq = msg.metadata.sequence.stream
-            deliveries = msg.metadata.num_delivered
-        except Exception:
-            seq, deliveries = None, 1
+    def read(self, raw: bytes | str) -> tuple[Envelope, EventContract, Handler]:
+        """Parse a message; raises when the event itself cannot be understood."""
+        envelope = Envelope.from_json(raw)
+        event = decode(envelope, self.sub.contracts)
+        return envelope, event, self.sub.handlers[envelope.type]
+
+    async def apply(
+        self,
+        envelope: Envelope,
+        event: EventContract,
+        handler: Handler,
+        stream_seq: int | None = None,
+    ) -> bool:
+        """Apply once (the processed_events row decides); False when already applied."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                "INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                envelope.id,
+                envelope.type,
+            )
+            if fresh:
+                await handler(conn, envelope, event)
+            if stream_seq is not None:
+                await conn.execute(
+                    "DELETE FROM event_failures WHERE consumer = $1 AND stream_seq = $2",
+                    self.durable,
+                    stream_seq,
+                )
+        return bool(fresh)
+
+    async def _count_failure(self, seq: int | None, error: str) -> int:
+        if seq is None:
+            return self.max_deliver
         async with self.pool.acquire() as conn:
+            return int(
+                await conn.fetchval(
+                    "INSERT INTO event_failures (consumer, stream_seq, failures, last_error)"
+                    " VALUES ($1, $2, 1, $3) ON CONFLICT (consumer, stream_seq) DO UPDATE"
+                    " SET failures = event_failures.failures + 1, last_error = EXCLUDED.last_error,"
+                    " updated_at = now() RETURNING failures",
+                    self.durable,
+                    seq,
+                    error[:2000],
+                )
+            )
+
+    async def _dead_letter(
+        self, msg: Msg, seq: int | None, error: str, event_id: str | None, failures: int
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO dead_letters (consumer, subject, stream_seq, event_id, payload,"
-                " error, deliveries) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                " error, deliveries) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                " ON CONFLICT (consumer, stream_seq)"
+                " WHERE resolved_at IS NULL AND stream_seq IS NOT NULL DO NOTHING",
                 self.durable,
                 msg.subject,
                 seq,
                 event_id,
                 msg.data.decode("utf-8", errors="replace"),
                 error[:2000],
-                deliveries,
+                failures,
             )
+            if seq is not None:
+                await conn.execute(
+                    "DELETE FROM event_failures WHERE consumer = $1 AND stream_seq = $2",
+                    self.durable,
+                    seq,
+                )
 
-    async def handle(self, msg: Msg) -> None:
+    def outage_delay(self) -> float:
+        return min(0.25 * (2 ** min(self.outage, 10)), self.retry_max)
+
+    async def handle(self, msg: Msg) -> Outcome:
+        """Handle one message; never raises (but for cancellation)."""
         try:
-            envelope = Envelope.from_json(msg.data)
-            event = decode(envelope, self.sub.contracts)
-            handler = self.sub.handlers[envelope.type]
+            outcome = await self._handle(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # e.g. the failure count or dead letter could not be written
+            outcome = Outcome.INFRA if is_infrastructure_error(e) else Outcome.RETRY
+            log.warning("event on %s not settled (%s): %r", msg.subject, outcome, e)
+            if outcome is Outcome.INFRA:
+                self.outage += 1
+            await _quietly(msg.nak(delay=self.outage_delay()))
+        else:
+            if outcome is not Outcome.INFRA:
+                self.outage = 0
+        EVENTS_CONSUMED.labels(self.durable, msg.subject, outcome.value).inc()
+        return outcome
+
+    async def _handle(self, msg: Msg) -> Outcome:
+        try:
+            seq: int | None = msg.metadata.sequence.stream
+        except Exception:
+            seq = None
+        try:
+            envelope, event, handler = self.read(msg.data)
         except Exception as e:
             log.error("unparseable event on %s: %s", msg.subject, e)
-            await self._dead_letter(msg, f"unparseable: {e}", None)
-            await msg.term()
-            EVENTS_CONSUMED.labels(self.durable, msg.subject, "dead").inc()
-            return
+            await self._dead_letter(msg, seq, f"unparseable: {e}", None, 1)
+            await _quietly(msg.term())
+            return Outcome.DEAD
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                fresh = await conn.fetchval(
-                    "INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
-                    envelope.id,
-                    envelope.type,
-                )
-                if fresh:
-                    await handler(conn, envelope, event)
-            await msg.ack()
-            EVENTS_CONSUMED.labels(self.durable, envelope.type, "ok" if fresh else "dup").inc()
+            redelivered = msg.metadata.num_delivered > 1
+        except Exception:
+            redelivered = True
+        try:
+            # only a redelivery can have a failure count to clear
+            fresh = await self.apply(envelope, event, handler, seq if redelivered else None)
         except Exception as e:
-            deliveries = msg.metadata.num_delivered or 1
-            if deliveries >= self.max_deliver:
-                log.error("event %s failed %d times, dead-lettered: %s", envelope.id, deliveries, e)
-                await self._dead_letter(msg, repr(e), str(envelope.id))
-                await msg.term()
-                EVENTS_CONSUMED.labels(self.durable, envelope.type, "dead").inc()
-            else:
-                log.warning("event %s failed (delivery %d): %s", envelope.id, deliveries, e)
-                await msg.nak(delay=retry_delay(deliveries))
-                EVENTS_CONSUMED.labels(self.durable, envelope.type, "retry").inc()
+            if is_infrastructure_error(e):
+                self.outage += 1
+                log.warning("event %s waits for the database or NATS: %r", envelope.id, e)
+                await _quietly(msg.nak(delay=self.outage_delay()))
+                return Outcome.INFRA
+            failures = await self._count_failure(seq, repr(e))
+            if failures >= self.max_deliver:
+                log.error("event %s failed %d times, dead-lettered: %r", envelope.id, failures, e)
+                await self._dead_letter(msg, seq, repr(e), str(envelope.id), failures)
+                await _quietly(msg.term())
+                return Outcome.DEAD
+            log.warning("event %s failed (failure %d): %r", envelope.id, failures, e)
+            await _quietly(msg.nak(delay=retry_delay(failures)))
+            return Outcome.RETRY
+        await _quietly(msg.ack())
+        return Outcome.OK if fresh else Outcome.DUP
 
-    async def run(self) -> None:
+    async def run(self, hb: Heartbeat | None = None) -> None:
+        hb = hb or Heartbeat(self.durable)
+        assert self.js is not None
         while True:
             try:
                 await self.ensure()
@@ -150,20 +260,36 @@ class Consumer:
             except Exception as e:
                 log.warning("consumer %s not ready yet: %s", self.durable, e)
                 await asyncio.sleep(0.5)
+        failed_fetches = 0
         try:
             while True:
                 try:
                     msgs = await psub.fetch(self.batch, timeout=1.0)
                 except TimeoutError:
+                    hb.beat(self.stuck_after)  # idle: nothing pending for us now
                     continue
                 except asyncio.CancelledError:
                     raise
                 except Exception as e:
+                    failed_fetches += 1
                     log.warning("fetch failed on %s: %s", self.durable, e)
+                    if failed_fetches >= 20:  # e.g. the durable is gone: start over
+                        raise RuntimeError(f"{self.durable}: fetch keeps failing") from e
                     await asyncio.sleep(0.5)
                     continue
-                for msg in msgs:
-                    await self.handle(msg)
+                failed_fetches = 0
+                for i, msg in enumerate(msgs):
+                    outcome = await self.handle(msg)
+                    if outcome is Outcome.INFRA:
+                        # the rest of the batch would fail the same way: hand it back
+                        delay = self.outage_delay()
+                        for rest in msgs[i + 1 :]:
+                            await _quietly(rest.nak(delay=delay))
+                        await asyncio.sleep(delay)
+                        break
+                    hb.beat(self.stuck_after)
+                    with contextlib.suppress(Exception):
+                        hb.detail["pending"] = msg.metadata.num_pending
         finally:
             # nats-py's fetch takes messages off the subscription queue without
             # task_done(), so a later nc.drain() waits its full 30 s timeout on this

@@ -12,6 +12,8 @@ from typing import Any
 import asyncpg
 from prometheus_client import Counter, Histogram
 
+from services.core.supervisor import Heartbeat
+
 log = logging.getLogger(__name__)
 
 JOB_RUNS = Counter("ducha_job_runs_total", "Periodic job runs", ["job", "outcome"])
@@ -45,8 +47,17 @@ async def run_exclusive(pool: asyncpg.Pool, name: str, fn: Callable[[], Awaitabl
             await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
 
 
-async def run_periodically(pool: asyncpg.Pool, job: Job, state: Any) -> None:
+async def run_periodically(
+    pool: asyncpg.Pool,
+    job: Job,
+    state: Any,
+    hb: Heartbeat | None = None,
+    stuck_after: float = 600.0,
+) -> None:
+    """Run the job, then sleep its interval; forever. A run may take ``stuck_after`` s."""
+    hb = hb or Heartbeat(job.name)
     while True:
+        hb.beat(stuck_after)
         try:
             await run_exclusive(pool, job.name, lambda: job.run(state))
         except asyncio.CancelledError:
@@ -54,4 +65,6 @@ async def run_periodically(pool: asyncpg.Pool, job: Job, state: Any) -> None:
         except Exception:
             JOB_RUNS.labels(job.name, "error").inc()
             log.exception("job %s failed", job.name)
-        await asyncio.sleep(job.interval())
+        interval = job.interval()
+        hb.beat(interval + stuck_after)
+        await asyncio.sleep(interval)

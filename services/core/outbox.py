@@ -13,11 +13,15 @@ from prometheus_client import Counter
 
 from services.core.db import connect
 from services.core.events import Envelope
+from services.core.supervisor import Heartbeat
 
 log = logging.getLogger(__name__)
 
 EVENTS_PUBLISHED = Counter("ducha_events_published_total", "Events published", ["subject"])
 PUBLISH_ERRORS = Counter("ducha_event_publish_errors_total", "Failed publishes", ["subject"])
+OUTBOX_LISTENS = Counter(
+    "ducha_outbox_listens_total", "LISTEN connections the outbox relay (re-)opened"
+)
 
 
 async def record_events(conn: asyncpg.Connection, envelopes: Iterable[Envelope]) -> None:
@@ -50,6 +54,7 @@ class OutboxRelay:
         schema: str,
         poll_seconds: float = 1.0,
         batch_size: int = 200,
+        stuck_after: float = 120.0,
     ) -> None:
         self.pool = pool
         self.js = js
@@ -57,18 +62,33 @@ class OutboxRelay:
         self.schema = schema
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.stuck_after = stuck_after
         self._wake = asyncio.Event()
         self._listen_conn: asyncpg.Connection | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def listening(self) -> bool:
+        return self._listen_conn is not None and not self._listen_conn.is_closed()
+
     async def _listen(self) -> None:
+        """(Re-)LISTEN on a dedicated connection; polling covers the gaps."""
+        if self.listening:
+            return
+        if self._listen_conn is not None:
+            with contextlib.suppress(Exception):
+                self._listen_conn.terminate()
+            self._listen_conn = None
         try:
-            self._listen_conn = await connect(self.dsn, self.schema)
-            await self._listen_conn.add_listener(
-                f"{self.schema}_outbox", lambda *_: self._wake.set()
-            )
+            conn = await asyncio.wait_for(connect(self.dsn, self.schema), 5.0)
+            await conn.add_listener(f"{self.schema}_outbox", lambda *_: self._wake.set())
+            # a lost connection wakes the loop, which then listens again once it can
+            conn.add_termination_listener(lambda *_: self._wake.set())
+            self._listen_conn = conn
+            self._wake.set()  # rows written while nobody listened
+            OUTBOX_LISTENS.inc()
         except Exception as e:  # polling still works
             log.warning("outbox LISTEN unavailable: %s", e)
 
@@ -109,10 +129,13 @@ class OutboxRelay:
                 )
             return len(done) if len(done) == len(rows) else -len(done) - 1
 
-    async def run(self) -> None:
-        await self._listen()
+    async def run(self, hb: Heartbeat | None = None) -> None:
+        hb = hb or Heartbeat("outbox")
         try:
             while True:
+                # After a PostgreSQL restart the LISTEN connection is gone: listen again,
+                # or every publish would wait for the poll.
+                await self._listen()
                 # Clear before reading: a NOTIFY that lands while a batch is being
                 # published must wake the next round, not be lost until the poll.
                 self._wake.clear()
@@ -121,6 +144,8 @@ class OutboxRelay:
                 except Exception as e:
                     log.warning("outbox relay error: %s", e)
                     n = -1
+                if n >= 0:
+                    hb.beat(self.stuck_after)
                 if n == self.batch_size:
                     continue  # more waiting
                 if n < 0:
@@ -131,4 +156,5 @@ class OutboxRelay:
         finally:
             if self._listen_conn is not None:
                 with contextlib.suppress(Exception):
-                    await self._listen_conn.close()
+                    await asyncio.wait_for(self._listen_conn.close(), 2.0)
+                self._listen_conn = None

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 1.0
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
+    # supervised background work (ADR 0015): the longest wait between retries while the
+    # database or NATS is away, and how long a worker may go without progress before
+    # /readyz calls it stuck (a job's run may take job_stuck_seconds beyond its interval)
+    consumer_retry_max_seconds: float = 5.0
+    worker_stuck_seconds: float = 120.0
+    job_stuck_seconds: float = 900.0
+    readiness_timeout_seconds: float = 2.0
     stream_replicas: int = 1
     stream_max_age_days: int = 3650
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from services.core.graphql import federation_schema
+from services.core.graphql.dead_letters import dead_letter_graphql
 from services.evaluation.exemptions import graphql as exemptions
 from services.evaluation.exports import graphql as exports
 from services.evaluation.ledger import graphql as ledger
@@ -18,9 +19,11 @@ from services.evaluation.units import graphql as units
 from services.evaluation.units.graphql import Unit
 from services.evaluation.updown import graphql as updown
 
+DeadLetterQuery, DeadLetterMutation = dead_letter_graphql("evaluation")
+
 
 @strawberry.type
-class Query:
+class Query(DeadLetterQuery):  # type: ignore[valid-type,misc]
     my_performance = ledger.my_performance
     evaluation_periods = periods.evaluation_periods
     evaluation_rule_set = rules.evaluation_rule_set
@@ -34,7 +37,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(DeadLetterMutation):  # type: ignore[valid-type,misc]
     rule_set_update = rules.rule_set_update
     period_create = periods.period_create
     period_close = periods.period_close

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from services.core.graphql import federation_schema
+from services.core.graphql.dead_letters import dead_letter_graphql
 from services.tasks.audit.graphql import AuditQuery
 from services.tasks.calendar.graphql import CalendarMutation, CalendarQuery
 from services.tasks.items.graphql.mutations import ItemMutation
@@ -16,9 +17,19 @@ from services.tasks.notices.graphql.queries import NoticeQuery
 from services.tasks.org.graphql.mutations import OrganisationMutation
 from services.tasks.org.graphql.queries import OrgQuery
 
+DeadLetterQuery, DeadLetterMutation = dead_letter_graphql("tasks")
+
 
 @strawberry.type
-class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery, CalendarQuery):
+class Query(
+    ItemQuery,
+    OrgQuery,
+    AuditQuery,
+    NoticeQuery,
+    LedgerQuery,
+    CalendarQuery,
+    DeadLetterQuery,  # type: ignore[valid-type,misc]
+):
     pass
 
 
@@ -30,6 +41,7 @@ class Mutation(
     NoticeMutation,
     LedgerMutation,
     CalendarMutation,
+    DeadLetterMutation,  # type: ignore[valid-type,misc]
 ):
     pass
 

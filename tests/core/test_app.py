@@ -11,7 +11,7 @@ import strawberry
 from services.core.app_factory import ServiceSpec, create_app, metrics_server
 from services.core.graphql import AppInfo, federation_schema
 from services.core.settings import Settings
-from tests.support.servers import token
+from tests.support.servers import token, wait_for
 
 
 @strawberry.type
@@ -40,7 +40,13 @@ async def test_health_readiness_and_metrics_are_open(client: httpx.AsyncClient) 
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "migrations": True, "nats": True}
+    assert ready.json()["checks"] == {
+        "database": True,
+        "migrations": True,
+        "nats": True,
+        "background": True,
+    }
+    assert ready.json()["problems"] == [] and ready.json()["instance"]
     metrics = (await client.get("/metrics")).text
     assert "ducha_http_requests_total" in metrics
 
@@ -92,3 +98,33 @@ async def test_metrics_on_their_own_port_leave_graphql_port_without_them(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         assert (await c.get("/metrics")).status_code == 404
+
+
+async def test_a_stuck_job_makes_the_service_not_ready_and_says_why(settings: Settings) -> None:
+    import asyncio
+
+    from services.core.jobs import Job
+
+    async def hang(state: object) -> None:
+        await asyncio.Event().wait()
+
+    spec = ServiceSpec(
+        name="tasks",
+        schema=lambda: federation_schema(query=Query),
+        jobs=lambda s: [Job("hang", lambda: 3600.0, hang)],
+    )
+    app = create_app(spec, settings.model_copy(update={"job_stuck_seconds": 0.2}), "inst-1")
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+
+            async def not_ready() -> httpx.Response | None:
+                r = await c.get("/readyz")
+                return r if r.status_code == 503 else None
+
+            r = await wait_for(not_ready, timeout=10)
+            body = r.json()
+            assert body["instance"] == "inst-1" and body["checks"]["background"] is False
+            assert any(p.startswith("job:hang: stuck") for p in body["problems"]), body
+            metrics = (await c.get("/metrics")).text
+            assert 'ducha_readiness_check{check="background"} 0.0' in metrics

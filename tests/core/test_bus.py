@@ -209,3 +209,63 @@ async def test_stale_aggregate_versions_are_ignored(bus: dict[str, Any]) -> None
         assert not await is_newer(conn, older)
         assert not await is_newer(conn, newer)  # same version again
         assert await is_newer(conn, Happened(n=4).envelope("item-1", 4))
+
+
+async def test_an_outage_longer_than_max_deliver_never_dead_letters_a_good_event(
+    bus: dict[str, Any],
+) -> None:
+    outage = {"left": 8}
+
+    async def database_away(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:
+        if outage["left"] > 0:
+            outage["left"] -= 1
+            raise ConnectionRefusedError(111, "Connect call failed")
+        await record_effect(conn, env, event)
+
+    c = consumer(bus, database_away, max_deliver=2)
+    c.retry_max = 0.1
+    start(bus, c.run())
+    await produce(bus["pool"], 1)
+    start(bus, OutboxRelay(bus["pool"], bus["js"], bus["dsn"], SCHEMA, 0.2).run())
+    rows = await wait_for(lambda: _count_at_least(bus["pool"], 1))
+    assert [r["n"] for r in rows] == [1] and outage["left"] == 0
+    async with bus["pool"].acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM dead_letters") == 0
+        assert await conn.fetchval("SELECT count(*) FROM event_failures") == 0
+
+
+async def test_a_failing_dead_letter_write_does_not_end_the_consumer(
+    bus: dict[str, Any], monkeypatch: Any
+) -> None:
+    async def always_bad(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:
+        assert isinstance(event, Happened)
+        if event.n == 1:
+            raise ValueError("bad event")
+        await record_effect(conn, env, event)
+
+    c = consumer(bus, always_bad, max_deliver=1)
+    real = c._dead_letter
+    broken = {"left": 2}
+
+    async def flaky_dead_letter(*args: Any) -> None:
+        if broken["left"] > 0:
+            broken["left"] -= 1
+            raise OSError("database went away while dead-lettering")
+        await real(*args)
+
+    monkeypatch.setattr(c, "_dead_letter", flaky_dead_letter)
+    monkeypatch.setattr(c, "retry_max", 0.1)
+    task = asyncio.create_task(c.run())
+    bus["tasks"].append(task)
+    await produce(bus["pool"], 1)
+    await produce(bus["pool"], 2)
+    start(bus, OutboxRelay(bus["pool"], bus["js"], bus["dsn"], SCHEMA, 0.2).run())
+    rows = await wait_for(lambda: _count_at_least(bus["pool"], 1))
+    assert [r["n"] for r in rows] == [2]
+
+    async def dead() -> int:
+        async with bus["pool"].acquire() as conn:
+            return int(await conn.fetchval("SELECT count(*) FROM dead_letters"))
+
+    assert await wait_for(dead) == 1
+    assert not task.done()  # the consumer is still running

@@ -131,4 +131,9 @@ async def test_each_service_is_ready_under_its_own_role(
     async with running_service(service, settings) as (_app, client):
         response = await client.client.get("/readyz")
         assert response.status_code == 200, response.text
-        assert response.json()["checks"] == {"database": True, "migrations": True, "nats": True}
+        assert response.json()["checks"] == {
+            "database": True,
+            "migrations": True,
+            "nats": True,
+            "background": True,
+        }

@@ -52,7 +52,7 @@ def start_alerts(stack: Stack, offset_days: float) -> subprocess.Popen[bytes]:
     env = {**stack.env(), "DUCHA_TEST_CLOCK_OFFSET_DAYS": str(offset_days)}
     log = open(stack.data_dir / "alerts.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.e2e.alerts_clock", str(port)],
+        [sys.executable, "-m", "tests.e2e.alerts_clock", str(port), f"{stack.instance_id}:alerts"],
         env=env,
         cwd=ROOT,
         stdout=log,

@@ -11,7 +11,7 @@ re-colours the rebuilt facts: only genuine differences write history and emit
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
@@ -35,10 +35,20 @@ class RebuildResult:
     events: int = 0
     items: int = 0
     sweep: SweepResult | None = None
+    skipped: list[str] = field(default_factory=list)  # unparseable messages, reported
 
 
-async def replay_into(conn: asyncpg.Connection, js: JetStreamContext, batch: int = 500) -> int:
-    """Feed every item event of the stream, in order, to the projection."""
+async def replay_into(
+    conn: asyncpg.Connection,
+    js: JetStreamContext,
+    batch: int = 500,
+    skipped: list[str] | None = None,
+) -> int:
+    """Feed every item event of the stream, in order, to the projection.
+
+    A message that cannot be read is skipped and described in ``skipped``: one poison
+    message must not stop a rebuild (its dead letter is the consumer's business).
+    """
     info = await js.stream_info(STREAM)
     last = info.state.last_seq
     if not info.state.messages:
@@ -63,14 +73,21 @@ async def replay_into(conn: asyncpg.Connection, js: JetStreamContext, batch: int
                 break  # nothing more for this filter
             done = False
             for msg in msgs:
-                env = Envelope.from_json(msg.data)
-                event = decode(env, tasks_events.CONTRACTS)
+                done = msg.metadata.num_pending == 0 or msg.metadata.sequence.stream >= last
+                try:
+                    env = Envelope.from_json(msg.data)
+                    event = decode(env, tasks_events.CONTRACTS)
+                except Exception as e:
+                    note = f"{STREAM}#{msg.metadata.sequence.stream} {msg.subject}: {e}"
+                    log.warning("rebuild skips an unreadable message: %s", note)
+                    if skipped is not None:
+                        skipped.append(note[:300])
+                    continue
                 if isinstance(event, tasks_events.ItemEvent) and await is_newer(conn, env):
                     await service.project_item(
                         conn, event.item, env.aggregate_version, env.occurred_at
                     )
                 count += 1
-                done = msg.metadata.num_pending == 0 or msg.metadata.sequence.stream >= last
             if msgs:
                 await msgs[-1].ack()
             if done:
@@ -87,7 +104,7 @@ async def rebuild(pool: asyncpg.Pool, js: JetStreamContext, at: datetime) -> Reb
         await store.save_colours(conn)
         await store.delete_items(conn)
         await store.delete_item_versions(conn)
-        result.events = await replay_into(conn, js)
+        result.events = await replay_into(conn, js, skipped=result.skipped)
         await store.restore_colours(conn)
         result.items = await store.count_items(conn)
     result.sweep = await sweep(pool, at)

@@ -49,6 +49,7 @@ class RebuildReport:
     people: int = 0
     differences: list[dict[str, Any]] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # unreadable messages, reported
 
     @property
     def equal(self) -> bool:
@@ -58,8 +59,10 @@ class RebuildReport:
         verdict = "rebuilt == incremental" if self.equal else f"{len(self.differences)} differ"
         lines = [
             f"evaluation rebuild into schema {self.schema}: {self.events} events replayed in"
-            f" {self.seconds:.1f}s; {self.people} people scored; {verdict}"
+            f" {self.seconds:.1f}s; {self.people} people scored; {verdict};"
+            f" {len(self.skipped)} unreadable message(s) skipped"
         ]
+        lines += [f"  skipped {note}" for note in self.skipped]
         lines += [f"  {d}" for d in self.differences[:20]]
         return "\n".join(lines)
 
@@ -82,8 +85,12 @@ async def replay_stream(
     handlers: dict[str, Handler],
     apply: Callable[[list[tuple[Envelope, EventContract, Handler]]], Awaitable[None]],
     batch: int = 500,
+    skipped: list[str] | None = None,
 ) -> int:
-    """Feed every event of the stream, in stream order, in batches, to ``apply``."""
+    """Feed every event of the stream, in stream order, in batches, to ``apply``.
+
+    A message that cannot be read is skipped and described in ``skipped``.
+    """
     info = await js.stream_info(stream)
     if not info.state.messages:
         return 0
@@ -115,7 +122,13 @@ async def replay_stream(
             meta = msgs[-1].metadata if msgs else None
             done = meta is not None and (meta.num_pending == 0 or meta.sequence.stream >= last)
             for msg in msgs:
-                read = read_event(msg.data, contracts)
+                try:
+                    read = read_event(msg.data, contracts)
+                except Exception as e:
+                    note = f"{stream}#{msg.metadata.sequence.stream} {msg.subject}: {e}"
+                    if skipped is not None:
+                        skipped.append(note[:300])
+                    continue
                 if read is None or read[0].type not in handlers:
                     continue
                 work.append((read[0], read[1], handlers[read[0].type]))
@@ -219,10 +232,24 @@ async def rebuild(
                 memory.apply(env, event)
 
         report.events += await replay_stream(
-            js, "TASKS", "tasks.>", tasks_events.CONTRACTS, task_handlers(), apply, batch
+            js,
+            "TASKS",
+            "tasks.>",
+            tasks_events.CONTRACTS,
+            task_handlers(),
+            apply,
+            batch,
+            report.skipped,
         )
         report.events += await replay_stream(
-            js, "ALERTS", "alerts.>", alerts_events.CONTRACTS, alert_handlers(), apply, batch
+            js,
+            "ALERTS",
+            "alerts.>",
+            alerts_events.CONTRACTS,
+            alert_handlers(),
+            apply,
+            batch,
+            report.skipped,
         )
         t = lap("replay_s", t)
         await memory.write(conn)
