@@ -10,7 +10,7 @@ from services.alerts.colour.graphql.types import SupervisionItem, Unit
 from services.alerts.inbox.graphql import NotificationMutation, NotificationQuery
 from services.alerts.rules.graphql import RuleMutation, RuleQuery
 from services.core.graphql import federation_schema
-from services.core.graphql.dead_letters import dead_letter_graphql
+from services.core.graphql.dead_letters import dead_letter_graphql, dead_letter_id_formats
 
 DeadLetterQuery, DeadLetterMutation = dead_letter_graphql("alerts")
 
@@ -41,5 +41,5 @@ def build_schema() -> strawberry.federation.Schema:
         subscription=Subscription,
         types=[SupervisionItem, Unit],
         max_lengths=MAX_LENGTHS,
-        id_formats=ID_FORMATS,
+        id_formats={**ID_FORMATS, **dead_letter_id_formats("alerts")},
     )

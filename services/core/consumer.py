@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -95,6 +96,9 @@ class Consumer:
     ) -> None:
         self.service = service
         self.sub = sub
+        self.outcomes: collections.Counter[str] = (
+            collections.Counter()
+        )  # this instance's outcomes (the metric is global)
         self.pool = pool
         self.js = js
         self.max_deliver = max_deliver
@@ -210,6 +214,7 @@ class Consumer:
             if outcome is not Outcome.INFRA:
                 self.outage = 0
         EVENTS_CONSUMED.labels(self.durable, msg.subject, outcome.value).inc()
+        self.outcomes[outcome.value] += 1
         return outcome
 
     async def _handle(self, msg: Msg) -> Outcome:

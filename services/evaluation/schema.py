@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from services.core.graphql import federation_schema
-from services.core.graphql.dead_letters import dead_letter_graphql
+from services.core.graphql.dead_letters import dead_letter_graphql, dead_letter_id_formats
 from services.evaluation.exemptions import graphql as exemptions
 from services.evaluation.exports import graphql as exports
 from services.evaluation.ledger import graphql as ledger
@@ -71,4 +71,5 @@ def build_schema() -> strawberry.federation.Schema:
         mutation=Mutation,
         types=[Person, Unit, SupervisionItem],
         max_lengths=MAX_LENGTHS,
+        id_formats=dead_letter_id_formats("evaluation"),
     )

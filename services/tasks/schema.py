@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from services.core.graphql import federation_schema
-from services.core.graphql.dead_letters import dead_letter_graphql
+from services.core.graphql.dead_letters import dead_letter_graphql, dead_letter_id_formats
 from services.tasks.audit.graphql import AuditQuery
 from services.tasks.calendar.graphql import CalendarMutation, CalendarQuery
 from services.tasks.items.graphql.mutations import ItemMutation
@@ -66,5 +66,5 @@ def build_schema() -> strawberry.federation.Schema:
         mutation=Mutation,
         types=[LedgerRowsError],
         max_lengths=MAX_LENGTHS,
-        id_formats=ID_FORMATS,
+        id_formats={**ID_FORMATS, **dead_letter_id_formats("tasks")},
     )

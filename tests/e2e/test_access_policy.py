@@ -555,6 +555,7 @@ ROOT: dict[str, dict[str, Row]] = {
             lambda w, actor: {w.canaries["IB"][2]} if actor == "sup_a" else set(),
         ),
         "ledgerExport": Row("{ ledgerExport { contentBase64 } }", check_ledger_export),
+        "tasksDeadLetters": Row("{ tasksDeadLetters { id error } }", forbidden_unless({"office"})),
         "calendarYear": Row("{ calendarYear(year: 2018) { year } }", check_calendar_year),
         "calendarCoverage": Row(
             "{ calendarCoverage { lastYear daysLeft warning } }", check_calendar_coverage
@@ -562,6 +563,9 @@ ROOT: dict[str, dict[str, Row]] = {
         "statisticsExport": Row("{ statisticsExport { contentBase64 } }", check_statistics_export),
     },
     "alerts": {
+        "alertsDeadLetters": Row(
+            "{ alertsDeadLetters { id error } }", forbidden_unless({"office"})
+        ),
         "alertCounts": Row(
             "query($b: ID) { all: alertCounts { level count }"
             " unitB: alertCounts(unitId: $b) { level count } }",
@@ -606,6 +610,9 @@ ROOT: dict[str, dict[str, Row]] = {
         ),
     },
     "evaluation": {
+        "evaluationDeadLetters": Row(
+            "{ evaluationDeadLetters { id error } }", forbidden_unless({"office"})
+        ),
         "myPerformance": Row("{ myPerformance { score entries } }", no_error),
         "evaluationPeriods": Row("{ evaluationPeriods { id name } }", no_error),
         "evaluationRuleSet": Row("{ evaluationRuleSet(kind: SCORING) { version } }", no_error),

@@ -158,3 +158,10 @@ def dead_letter_graphql(service_name: str) -> tuple[type, type]:
         )
     )
     return query, mutation
+
+
+def dead_letter_id_formats(service_name: str) -> dict[str, str]:
+    """Dead letters are numbered by a serial: their ``id`` arguments are integers."""
+    return {
+        f"Mutation.{service_name}DeadLetter{verb}(id:)": "integer" for verb in ("Replay", "Discard")
+    }
