@@ -10,6 +10,7 @@ from services.tasks.items.graphql.mutations import ItemMutation
 from services.tasks.items.graphql.queries import ItemQuery
 from services.tasks.ledger.graphql import LedgerMutation, LedgerQuery, LedgerRowsError
 from services.tasks.lifecycle.graphql.mutations import LifecycleMutation
+from services.tasks.moves.graphql import MovesMutation, MovesQuery
 from services.tasks.notices.graphql.mutations import NoticeMutation
 from services.tasks.notices.graphql.queries import NoticeQuery
 from services.tasks.org.graphql.mutations import OrganisationMutation
@@ -17,13 +18,18 @@ from services.tasks.org.graphql.queries import OrgQuery
 
 
 @strawberry.type
-class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery):
+class Query(ItemQuery, OrgQuery, AuditQuery, NoticeQuery, LedgerQuery, MovesQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    ItemMutation, LifecycleMutation, OrganisationMutation, NoticeMutation, LedgerMutation
+    ItemMutation,
+    LifecycleMutation,
+    OrganisationMutation,
+    NoticeMutation,
+    LedgerMutation,
+    MovesMutation,
 ):
     pass
 

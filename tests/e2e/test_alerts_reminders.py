@@ -202,8 +202,8 @@ async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
     await wait_for(blue_delivered, timeout=30)
     [robot] = [m for m in wecom.robot_messages if m["key"] == ROBOT_KEY]
     assert set(robot["text"]["mentioned_mobile_list"]) == {"13900000001", "13900000002"}
-    assert "【督查提醒】“市政重点工程”" in robot["text"]["content"]
-    assert "请督查员于" in robot["text"]["content"]
+    assert "“市政重点工程”" in robot["text"]["content"]
+    assert "（时限：" in robot["text"]["content"]
     assert not app_texts(wecom, f"leader{tag}")  # BLUE stays with the unit
     sup_client = gateway.as_(token(settings, "UNIT_SUPERVISOR", subject=sup, units=[unit_id]))
     inbox = await sup_client(INBOX)

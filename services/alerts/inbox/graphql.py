@@ -45,6 +45,7 @@ class ReminderKind(Enum):
     REPORT_DUE = "REPORT_DUE"
     RED_CHASE = "RED_CHASE"
     RED_ESCALATION = "RED_ESCALATION"
+    ITEM_CHANGED = "ITEM_CHANGED"  # 修改 / 转办 / 调整时限: the people a move affects
 
 
 @strawberry.type(description="一条通知: one reminder on one channel to one recipient.")

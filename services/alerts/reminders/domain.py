@@ -35,6 +35,7 @@ class Kind(StrEnum):
     REPORT_DUE = "REPORT_DUE"  # 报送进度
     RED_CHASE = "RED_CHASE"  # 红色催办
     RED_ESCALATION = "RED_ESCALATION"  # 红色升级
+    ITEM_CHANGED = "ITEM_CHANGED"  # 事项变更 (修改 / 转办 / 调整时限: the people it affects)
 
 
 DEFAULT_DEADLINE_OFFSETS: tuple[int, ...] = (3, 1)
