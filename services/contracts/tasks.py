@@ -163,6 +163,20 @@ class ItemInstructionConfirmed(ItemEvent):
     type: ClassVar[str] = "tasks.item.instruction_confirmed"
 
 
+class NoticeAcknowledged(EventContract):
+    """A recipient acknowledged (签阅) a supervision notice (aggregate: the notice; its
+    version counts the acknowledgements). ``remaining``: recipients still to acknowledge."""
+
+    type: ClassVar[str] = "tasks.notice.acknowledged"
+    notice_id: str
+    item_id: str
+    code: str
+    person_id: str
+    acknowledged_at: datetime
+    note: str | None = None
+    remaining: int = 0
+
+
 class UnitUpserted(EventContract):
     """A unit was created or changed (aggregate: the unit)."""
 
@@ -216,4 +230,4 @@ ITEM_EVENTS: tuple[type[ItemEvent], ...] = (
     ItemInstructionConfirmed,
 )
 
-CONTRACTS = registry(*ITEM_EVENTS, UnitUpserted, PersonUpserted)
+CONTRACTS = registry(*ITEM_EVENTS, NoticeAcknowledged, UnitUpserted, PersonUpserted)

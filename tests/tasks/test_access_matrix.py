@@ -140,6 +140,7 @@ async def fresh_item(w: dict[str, Any]) -> uuid.UUID:
             deadline=TODAY + timedelta(days=30),
             owner_ids=[w["owner"]],
             responsible_leader_id=w["leader"],
+            confirm_duplicate=True,
         ),
     )
     return row["id"]  # type: ignore[no-any-return]

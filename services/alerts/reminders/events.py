@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.alerts.reminders import service, store
+from services.alerts.reminders import notices, service, store
 from services.contracts import alerts as alerts_events
 from services.contracts import tasks as tasks_events
 from services.core.consumer import Handler, Subscription, is_newer
@@ -47,6 +47,7 @@ def people_subscription() -> Subscription:
         handlers={
             tasks_events.PersonUpserted.type: on_person_upserted,
             tasks_events.UnitUpserted.type: on_unit_upserted,
+            tasks_events.NoticeAcknowledged.type: notices.on_notice_acknowledged,
         },
         contracts=tasks_events.CONTRACTS,
     )
@@ -69,4 +70,6 @@ def item_change_handlers() -> dict[str, Handler]:
     """Handlers for the office's moves on an item. They run in the colour engine's
     consumer of the same events, after it (services.alerts.app): a service records each
     event once in processed_events, so two consumers of one subject would skip it."""
-    return {c.type: on_item_changed for c in CHANGE_EVENTS}
+    handlers: dict[str, Handler] = {c.type: on_item_changed for c in CHANGE_EVENTS}
+    handlers[tasks_events.ItemNoticeIssued.type] = notices.on_notice_issued
+    return handlers

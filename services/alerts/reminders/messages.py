@@ -139,7 +139,8 @@ class Message:
 
 
 def limit(day: date, today: date) -> str:
-    return "（时限：今日）" if day == today else f"（时限：{day.isoformat()}）"
+    """A limit today — or already past when a reminder goes out late — reads 今日."""
+    return "（时限：今日）" if day <= today else f"（时限：{day.isoformat()}）"
 
 
 def _fill(name: str, item: ItemText, unit: str, day: date | None, today: date, **kw: Any) -> str:

@@ -90,6 +90,12 @@ def compose(
         return messages.report_due(text, unit_names.get(unit, ""), p["due"], today)
     if due.kind is Kind.RED_CHASE:
         return messages.red_chase(text, p["overdue"], today)
+    if due.kind is Kind.NOTICE_UNACKED:
+        unit = unit_names.get(p.get("unit_id", ""), "")
+        return messages.notice_unacked(text, unit, p["code"], p["response_deadline"], today)
+    if due.kind is Kind.NOTICE_ESCALATION:
+        unit = unit_names.get(p.get("unit_id", ""), "")
+        return messages.notice_escalation(text, unit, p["code"], p["waited"], today)
     if due.kind is Kind.ITEM_CHANGED:
         named = {**p, "to_unit_name": unit_names.get(p.get("to_unit_id", ""), "")}
         return messages.changed(p["what"], text, unit_names.get(p["unit_id"], ""), today, named)

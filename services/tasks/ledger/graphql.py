@@ -60,6 +60,10 @@ def decode_file(content_base64: str) -> bytes:
 @strawberry.input
 class LedgerUploadInput:
     content_base64: str = strawberry.field(description="The .xlsx file, base64-encoded.")
+    confirm_duplicate: bool = strawberry.field(
+        default=False,
+        description="导入台账: import rows that look like open items (重复督查) all the same.",
+    )
 
 
 @strawberry.type
@@ -97,7 +101,10 @@ class LedgerMutation:
         principal = info.context.require()
         try:
             rows = await import_items(
-                info.context.pool, principal, decode_file(input.content_base64)
+                info.context.pool,
+                principal,
+                decode_file(input.content_base64),
+                confirm_duplicate=input.confirm_duplicate,
             )
         except LedgerRejected as e:
             return _rows_error(e)

@@ -50,6 +50,7 @@ FIELD_COLUMNS = {
     "responsibleLeaderId": "分包负责人",
     "ownerIds": "具体负责人",
     "planNodes": "计划节点",
+    "sourceDocumentNo": "文号",
 }
 
 
@@ -84,6 +85,7 @@ def parse_row(
     cell("分包负责人", lambda v: directory.person(cells.text(v)) if cells.text(v) else None)
     cell("具体负责人", lambda v: [directory.person(p) for p in cells.split_list(v)])
     cell("计划节点", cells.parse_plan_nodes)
+    cell("文号", lambda v: cells.text(v) or None)
     if errors:
         return None, errors
     if got["牵头单位"] in got["配合单位"]:
@@ -107,6 +109,7 @@ def parse_row(
             responsible_leader_id=got["分包负责人"],
             owner_ids=got["具体负责人"],
             plan_nodes=got["计划节点"],
+            source_document_no=got.get("文号"),
         ),
         [],
     )
@@ -117,9 +120,12 @@ def _sheet_of(workbook: Any) -> Any:
 
 
 async def import_items(
-    pool: asyncpg.Pool, principal: Principal, content: bytes
+    pool: asyncpg.Pool, principal: Principal, content: bytes, confirm_duplicate: bool = False
 ) -> list[asyncpg.Record]:
-    """Create every row's item in one transaction, or none (LedgerRejected lists why)."""
+    """Create every row's item in one transaction, or none (LedgerRejected lists why).
+
+    A row that looks like an open item (or an earlier row) is refused as a suspected
+    duplicate (重复督查) unless ``confirm_duplicate``."""
     if not principal.has(Role.SUPERVISION_OFFICE):
         raise Forbidden("只有督查办可以导入台账")
     workbook = open_workbook(content)
@@ -135,6 +141,7 @@ async def import_items(
         new, row_errors = parse_row(sheet, number, values, directory)
         errors += row_errors
         if new is not None:
+            new.confirm_duplicate = confirm_duplicate
             parsed.append((number, new))
     if errors:
         raise LedgerRejected(errors)

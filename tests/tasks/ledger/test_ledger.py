@@ -441,8 +441,16 @@ async def test_export_filters_scopes_and_round_trips(world: dict[str, Any]) -> N
     assert row["牵头单位"] == EAST and row["状态"] == "已交办"
     assert row["计划节点"] == "2018-06-30 50%；2018-09-30 100%"
 
-    # what the office exported can be imported again as it is
-    again = await client(IMPORT_ITEMS, {"f": file["contentBase64"]})
+    # what the office exported can be imported again as it is — as open look-alikes
+    # (重复督查) every row is refused until the office confirms it
+    refused = (await client(IMPORT_ITEMS, {"f": file["contentBase64"]}))["ledgerImportItems"]
+    assert refused["__typename"] == "LedgerRowsError", refused
+    assert len(refused["rowErrors"]) == len(sheet) - 1
+    assert all("疑似重复督查" in e["message"] for e in refused["rowErrors"])
+    confirmed = IMPORT_ITEMS.replace(
+        "{contentBase64: $f}", "{contentBase64: $f, confirmDuplicate: true}"
+    )
+    again = await client(confirmed, {"f": file["contentBase64"]})
     assert again["ledgerImportItems"]["__typename"] == "LedgerImportItemsSuccess", again
     assert again["ledgerImportItems"]["createdCount"] == len(sheet) - 1
 
