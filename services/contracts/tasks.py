@@ -187,6 +187,7 @@ class UnitUpserted(EventContract):
     kind: str
     category: str
     wecom_robot_key: str | None = None
+    active: bool = True  # False once retired (撤销); units are never deleted
 
 
 class PersonUpserted(EventContract):

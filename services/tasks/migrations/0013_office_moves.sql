@@ -40,3 +40,10 @@ CREATE TABLE instruction_scans (
 ALTER TABLE items ADD COLUMN source_document_no text;
 CREATE INDEX items_source_document_no ON items (source_document_no)
     WHERE source_document_no IS NOT NULL;
+
+-- Organisation re-import (issue 13): people get an optional code to be matched by;
+-- units and people are retired (撤销 / 离任), never deleted: history keeps them.
+ALTER TABLE units ADD COLUMN retired_at timestamptz;
+ALTER TABLE people ADD COLUMN code text;
+ALTER TABLE people ADD COLUMN retired_at timestamptz;
+CREATE UNIQUE INDEX people_code ON people (code) WHERE code IS NOT NULL;
