@@ -150,9 +150,7 @@ def plan_people(
         old = by_code.get(r.code) if r.code else None
         if old is None:  # no code yet: the same name in the same unit, when unambiguous
             same = [
-                p
-                for p in by_name_unit.get((r.values["name"], unit_id), [])
-                if not p.get("code")
+                p for p in by_name_unit.get((r.values["name"], unit_id), []) if not p.get("code")
             ]
             old = same[0] if len(same) == 1 else None
         if old is None:
