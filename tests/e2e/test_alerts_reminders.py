@@ -245,4 +245,4 @@ async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
     # exactly once per reason and recipient, across the restart
     sent = [(m["touser"], m["text"]["content"]) for m in wecom.app_messages]
     assert len(sent) == len(set(sent))
-    assert len([t for t in app_texts(wecom, f"sup{tag}") if "预警等级变为蓝色" in t]) == 1
+    assert len([t for t in app_texts(wecom, f"sup{tag}") if "变为蓝色预警" in t]) == 1
