@@ -74,7 +74,9 @@ def updated_notices(
 
 def transferred_notices(event_id: str, lead: str, detail: dict[str, Any]) -> list[Notice]:
     """转办: the new unit must sign for it; the old one is released."""
-    new, old = detail["to_unit_id"], detail["from_unit_id"]
+    new, old = detail.get("to_unit_id"), detail.get("from_unit_id")
+    if not new or not old:
+        return []  # nothing to tell without both units (never block the re-colouring)
     return [
         _unit(event_id, "TRANSFERRED_IN", new, lead, reason=detail.get("reason", "")),
         _unit(event_id, "TRANSFERRED_OUT", old, lead, to_unit_id=new),
@@ -89,8 +91,9 @@ def deadline_reset_notices(
     detail: dict[str, Any],
 ) -> list[Notice]:
     """调整时限: every unit on the item, its owners and its responsible leader."""
+    previous = detail.get("previous_deadline")
     params = {
-        "previous_deadline": date.fromisoformat(detail["previous_deadline"]),
+        "previous_deadline": date.fromisoformat(previous) if previous else None,
         "reason": detail.get("reason", ""),
     }
     lead = unit_ids[0] if unit_ids else ""

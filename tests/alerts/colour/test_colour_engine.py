@@ -437,7 +437,11 @@ async def test_a_transfer_moves_the_colour_to_the_new_unit(alerts: tuple[Any, An
             ],
         }
     )
-    await publish(js, t.ItemTransferred, moved, 2)
+    env = t.ItemTransferred(
+        item=moved,
+        detail={"from_unit_id": item.lead_unit_id, "to_unit_id": new_unit, "reason": "转办"},
+    ).envelope(item.id, 2)
+    await js.publish(env.subject, env.to_json(), headers={"Nats-Msg-Id": str(env.id)})
     await wait_for(lambda: _level_is(app, item.id, "RED", 2))
     row = await app.state.pool.fetchrow(
         "SELECT unit_ids, units FROM items WHERE id = $1", UUID(item.id)
