@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.alerts.colour import events as colour_events
 from services.alerts.colour import jobs as colour_jobs
 from services.alerts.delivery import jobs as delivery_jobs
@@ -9,13 +11,29 @@ from services.alerts.reminders import events as reminder_events
 from services.alerts.reminders import jobs as reminder_jobs
 from services.alerts.schema import build_schema
 from services.core.app_factory import ServiceSpec
-from services.core.consumer import Subscription
+from services.core.consumer import Handler, Subscription
+from services.core.events import Envelope, EventContract
 from services.core.jobs import Job
 from services.core.settings import Settings
 
 
+def _then(first: Handler, second: Handler) -> Handler:
+    async def both(conn: Any, env: Envelope, event: EventContract) -> None:
+        await first(conn, env, event)
+        await second(conn, env, event)
+
+    return both
+
+
 def subscriptions() -> list[Subscription]:
-    return [*colour_events.subscriptions(), *reminder_events.subscriptions()]
+    """The colour engine's item consumer also tells the people an office move affects
+    (修改 / 转办 / 调整时限), in the same transaction, after re-colouring."""
+    colour = colour_events.subscriptions()
+    for sub in colour:
+        for subject, handler in reminder_events.item_change_handlers().items():
+            if subject in sub.handlers:
+                sub.handlers[subject] = _then(sub.handlers[subject], handler)
+    return [*colour, *reminder_events.subscriptions()]
 
 
 def all_jobs(settings: Settings) -> list[Job]:

@@ -15,6 +15,10 @@ from pydantic import BaseModel, Field
 
 from services.core.events import EventContract, registry
 
+# Assignment states of a unit that left the item (转办 away, or a co-unit removed by an
+# edit). The snapshot keeps them as history; consumers neither colour nor score them.
+ENDED_ASSIGNMENT_STATES = frozenset({"TRANSFERRED", "WITHDRAWN"})
+
 
 class ItemSource(StrEnum):
     """事项来源: the values of ``ItemSnapshot.source`` (tasks' ``items.domain.Source``), for a
@@ -145,6 +149,49 @@ class ItemChased(ItemEvent):
     type: ClassVar[str] = "tasks.item.chased"
 
 
+class ItemUpdated(ItemEvent):
+    """修改 by the office. ``detail``: ``changes`` (field -> {"before", "after"}, snake_case
+    field names), ``added_owner_ids`` / ``removed_owner_ids``, ``added_unit_ids`` /
+    ``removed_unit_ids`` (co-units), ``reason`` (when a reported co-unit was removed)."""
+
+    type: ClassVar[str] = "tasks.item.updated"
+
+
+class ItemTransferred(ItemEvent):
+    """转办 by the office. ``detail``: ``from_unit_id``, ``to_unit_id``, ``role`` (LEAD | CO),
+    ``reason``. The old unit's assignment stays in the snapshot as TRANSFERRED."""
+
+    type: ClassVar[str] = "tasks.item.transferred"
+
+
+class ItemDeadlineReset(ItemEvent):
+    """调整时限 by the office on a leader's instruction. ``detail``: ``previous_deadline``,
+    ``deadline``, ``original_deadline`` (unchanged), ``reason``, ``leader_id``, ``reset_id``."""
+
+    type: ClassVar[str] = "tasks.item.deadline_reset"
+
+
+class ItemInstructionConfirmed(ItemEvent):
+    """A leader confirmed an instruction the office recorded on their behalf (代录批示).
+    ``detail``: ``instruction_id``, ``leader_id``."""
+
+    type: ClassVar[str] = "tasks.item.instruction_confirmed"
+
+
+class NoticeAcknowledged(EventContract):
+    """A recipient acknowledged (签阅) a supervision notice (aggregate: the notice; its
+    version counts the acknowledgements). ``remaining``: recipients still to acknowledge."""
+
+    type: ClassVar[str] = "tasks.notice.acknowledged"
+    notice_id: str
+    item_id: str
+    code: str
+    person_id: str
+    acknowledged_at: datetime
+    note: str | None = None
+    remaining: int = 0
+
+
 class UnitUpserted(EventContract):
     """A unit was created or changed (aggregate: the unit)."""
 
@@ -155,6 +202,7 @@ class UnitUpserted(EventContract):
     kind: str
     category: str
     wecom_robot_key: str | None = None
+    active: bool = True  # False once retired (撤销); units are never deleted
 
 
 class PersonUpserted(EventContract):
@@ -210,6 +258,12 @@ ITEM_EVENTS: tuple[type[ItemEvent], ...] = (
     ItemNoticeIssued,
     ItemInstructionAdded,
     ItemChased,
+    ItemUpdated,
+    ItemTransferred,
+    ItemDeadlineReset,
+    ItemInstructionConfirmed,
 )
 
-CONTRACTS = registry(*ITEM_EVENTS, UnitUpserted, PersonUpserted, CalendarChanged)
+CONTRACTS = registry(
+    *ITEM_EVENTS, NoticeAcknowledged, UnitUpserted, PersonUpserted, CalendarChanged
+)

@@ -61,10 +61,15 @@ class Operation(StrEnum):
     ITEM_CANCEL = "ITEM_CANCEL"
     NOTICE_ISSUE = "NOTICE_ISSUE"
     ORGANISATION_MANAGE = "ORGANISATION_MANAGE"
+    ITEM_UPDATE = "ITEM_UPDATE"  # 修改
+    ITEM_TRANSFER = "ITEM_TRANSFER"  # 转办
+    DEADLINE_RESET = "DEADLINE_RESET"  # 调整时限
+    INSTRUCTION_RECORD = "INSTRUCTION_RECORD"  # 代录批示
     # office or leaders
     ITEM_CHASE = "ITEM_CHASE"
     # leaders
     INSTRUCTION_ADD = "INSTRUCTION_ADD"
+    INSTRUCTION_CONFIRM = "INSTRUCTION_CONFIRM"  # a recorded instruction, by its leader
 
 
 UNIT_OPERATIONS = frozenset(
@@ -90,9 +95,15 @@ OFFICE_OPERATIONS = frozenset(
         Operation.NOTICE_ISSUE,
         Operation.ORGANISATION_MANAGE,
         Operation.ITEM_CHASE,
+        Operation.ITEM_UPDATE,
+        Operation.ITEM_TRANSFER,
+        Operation.DEADLINE_RESET,
+        Operation.INSTRUCTION_RECORD,
     }
 )
-LEADER_OPERATIONS = frozenset({Operation.INSTRUCTION_ADD, Operation.ITEM_CHASE})
+LEADER_OPERATIONS = frozenset(
+    {Operation.INSTRUCTION_ADD, Operation.ITEM_CHASE, Operation.INSTRUCTION_CONFIRM}
+)
 
 OFFICE = "SUPERVISION_OFFICE"
 LEADER = "LEADER"

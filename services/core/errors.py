@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     ROLE_MAY_NOT_DECIDE = "ROLE_MAY_NOT_DECIDE"
     TOO_LARGE = "TOO_LARGE"
     TIMED_OUT = "TIMED_OUT"
+    DUPLICATE_SUSPECTED = "DUPLICATE_SUSPECTED"
 
 
 class DomainError(Exception):

@@ -12,6 +12,7 @@ from services.tasks.items.graphql.mutations import ItemMutation
 from services.tasks.items.graphql.queries import ItemQuery
 from services.tasks.ledger.graphql import LedgerMutation, LedgerQuery, LedgerRowsError
 from services.tasks.lifecycle.graphql.mutations import LifecycleMutation
+from services.tasks.moves.graphql import MovesMutation, MovesQuery
 from services.tasks.notices.graphql.mutations import NoticeMutation
 from services.tasks.notices.graphql.queries import NoticeQuery
 from services.tasks.org.graphql.mutations import OrganisationMutation
@@ -28,6 +29,7 @@ class Query(
     NoticeQuery,
     LedgerQuery,
     CalendarQuery,
+    MovesQuery,
     DeadLetterQuery,  # type: ignore[valid-type,misc]
 ):
     pass
@@ -41,6 +43,7 @@ class Mutation(
     NoticeMutation,
     LedgerMutation,
     CalendarMutation,
+    MovesMutation,
     DeadLetterMutation,  # type: ignore[valid-type,misc]
 ):
     pass

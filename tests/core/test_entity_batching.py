@@ -46,6 +46,7 @@ async def test_tasks_entities_are_loaded_in_batches(
                         "leadUnitId": unit_id,
                         "startDate": "2018-01-01",
                         "deadline": "2018-12-31",
+                        "confirmDuplicate": True,  # look-alike items on purpose
                     }
                 },
             )

@@ -202,8 +202,8 @@ async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
     await wait_for(blue_delivered, timeout=30)
     [robot] = [m for m in wecom.robot_messages if m["key"] == ROBOT_KEY]
     assert set(robot["text"]["mentioned_mobile_list"]) == {"13900000001", "13900000002"}
-    assert "【督查提醒】“市政重点工程”" in robot["text"]["content"]
-    assert "请督查员于" in robot["text"]["content"]
+    assert "“市政重点工程”" in robot["text"]["content"]
+    assert "（时限：" in robot["text"]["content"]
     assert not app_texts(wecom, f"leader{tag}")  # BLUE stays with the unit
     sup_client = gateway.as_(token(settings, "UNIT_SUPERVISOR", subject=sup, units=[unit_id]))
     inbox = await sup_client(INBOX)
@@ -245,4 +245,4 @@ async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
     # exactly once per reason and recipient, across the restart
     sent = [(m["touser"], m["text"]["content"]) for m in wecom.app_messages]
     assert len(sent) == len(set(sent))
-    assert len([t for t in app_texts(wecom, f"sup{tag}") if "预警等级变为蓝色" in t]) == 1
+    assert len([t for t in app_texts(wecom, f"sup{tag}") if "变为蓝色预警" in t]) == 1

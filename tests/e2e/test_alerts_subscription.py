@@ -133,6 +133,7 @@ async def test_colour_changes_reach_subscribers_filtered_by_unit(
                     "leadUnitId": unit,
                     "startDate": "2018-03-01",
                     "deadline": "2018-06-30",
+                    "confirmDuplicate": True,  # look-alike items on purpose
                 }
             },
         )

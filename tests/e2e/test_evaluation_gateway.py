@@ -47,6 +47,7 @@ async def test_ranking_and_files_through_the_gateway(
                     "deadline": str(today + timedelta(days=90)),
                     "ownerIds": [people[owner]],
                     "importance": importance,
+                    "confirmDuplicate": True,  # look-alike items on purpose
                 }
             },
         )

@@ -7,7 +7,8 @@ from typing import Any
 from tests.support.servers import GraphQLClient
 
 ITEM_FIELDS = """id code state version deadline originalDeadline
-  assignments { unitId role state percent lastReportAt signedAt completedAt returnedReason }"""
+  assignments { unitId role state percent lastReportAt signedAt completedAt returnedReason
+    endedReason transferredToUnitId }"""
 RESULT = (
     "__typename ... on UserError { code message field }"
     " ... on InvalidTransitionError { currentState }"
@@ -30,6 +31,11 @@ MUTATIONS: dict[str, tuple[str, str]] = {
     "itemCancel": ("ItemReasonInput", ""),
     "instructionAdd": ("InstructionAddInput", ""),
     "itemChase": ("ItemChaseInput", ""),
+    "itemUpdate": ("ItemUpdateInput", ""),
+    "itemTransfer": ("ItemTransferInput", ""),
+    "itemDeadlineReset": ("ItemDeadlineResetInput", "deadlineReset { id oldDeadline newDeadline }"),
+    "instructionRecord": ("InstructionRecordInput", "instruction { id leaderId enteredBy }"),
+    "instructionConfirm": ("InstructionConfirmInput", "instruction { id confirmedAt }"),
 }
 
 
@@ -49,6 +55,11 @@ SUCCESS_TYPES = {
     "completionSendBack": "CompletionDecisionSuccess",
     "extensionRequest": "ExtensionSuccess",
     "extensionDecide": "ExtensionSuccess",
+    "itemUpdate": "ItemMoveSuccess",
+    "itemTransfer": "ItemMoveSuccess",
+    "itemDeadlineReset": "ItemDeadlineResetSuccess",
+    "instructionRecord": "InstructionSuccess",
+    "instructionConfirm": "InstructionSuccess",
 }
 
 
@@ -73,6 +84,7 @@ DETAIL = f"""query ($id: ID!) {{ item(id: $id) {{ {ITEM_FIELDS} title
   reports {{ id unitId percent narrative problems nextSteps decreaseReason verificationResult }}
   verifications {{ unitId approved note onSite inspection {{ place findings }} }}
   extensions {{ id state newDeadline oldDeadline reason }}
-  instructions {{ content leader {{ name }} }}
+  instructions {{ id content leaderId enteredBy instructedOn confirmedAt leader {{ name }} }}
+  deadlineResets {{ oldDeadline newDeadline reason leaderId }}
   chases {{ unitId note }}
-  auditTrail {{ action actorId subjectType }} }} }}"""
+  auditTrail {{ action actorId subjectType before after }} }} }}"""

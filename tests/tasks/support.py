@@ -37,6 +37,7 @@ async def make_item(client: GraphQLClient, lead_unit_id: str, **overrides: Any) 
         "leadUnitId": lead_unit_id,
         "startDate": "2018-01-01",
         "deadline": "2099-06-30",
+        "confirmDuplicate": True,  # builders make look-alike items on purpose
         **overrides,
     }
     data = await client(

@@ -22,6 +22,7 @@ from services.core.settings import Settings
 from services.tasks.access import Operation
 from services.tasks.items import service
 from services.tasks.lifecycle import service as life
+from services.tasks.moves import service as moves
 from services.tasks.org import service as org_service
 from tests.support.servers import GraphQLClient, running_service, token
 from tests.tasks.lifecycle_support import call_raw
@@ -77,6 +78,11 @@ ALLOWED: dict[str, set[str]] = {
     "itemCancel": {"office"},
     "itemChase": {"office", "leader"},
     "instructionAdd": {"leader"},
+    "itemUpdate": {"office"},
+    "itemTransfer": {"office"},
+    "itemDeadlineReset": {"office"},
+    "instructionRecord": {"office"},
+    "instructionConfirm": {"leader"},
     "itemCreate": {"office"},
     "unitCreate": {"office"},
     "unitUpdate": {"office"},
@@ -134,6 +140,7 @@ async def fresh_item(w: dict[str, Any]) -> uuid.UUID:
             deadline=TODAY + timedelta(days=30),
             owner_ids=[w["owner"]],
             responsible_leader_id=w["leader"],
+            confirm_duplicate=True,
         ),
     )
     return row["id"]  # type: ignore[no-any-return]
@@ -202,6 +209,15 @@ async def setup_suspended(w: dict[str, Any]) -> dict[str, Any]:
     return {"item": item}
 
 
+async def setup_recorded_instruction(w: dict[str, Any]) -> dict[str, Any]:
+    item = await fresh_item(w)
+    changed = await moves.record_instruction(
+        w["pool"], OFFICE, moves.RecordedInstruction(item, w["leader"], "抓紧落实", TODAY)
+    )
+    assert changed.record is not None
+    return {"item": item, "instruction": changed.record["id"]}
+
+
 async def setup_org(w: dict[str, Any]) -> dict[str, Any]:
     unit = await org_service.create_unit(
         w["pool"], OFFICE, f"X{uuid.uuid4().hex[:8]}", "待改单位", "OTHER", "其他"
@@ -263,6 +279,38 @@ CASES: dict[str, tuple[Setup, Callable[[dict[str, Any], dict[str, Any], str], di
     "itemCancel": (setup_item, lambda w, c, u: {"itemId": s(c["item"]), "reason": "撤销"}),
     "itemChase": (setup_item, lambda w, c, u: {"itemId": s(c["item"]), "note": "请加快"}),
     "instructionAdd": (setup_item, lambda w, c, u: {"itemId": s(c["item"]), "content": "抓紧落实"}),
+    "itemUpdate": (setup_item, lambda w, c, u: {"itemId": s(c["item"]), "title": "改过的标题"}),
+    "itemTransfer": (
+        setup_returned,
+        lambda w, c, u: {
+            "itemId": s(c["item"]),
+            "fromUnitId": s(w["units"]["L"]),
+            "toUnitId": s(w["units"]["O"]),
+            "reason": "属其他单位职责",
+        },
+    ),
+    "itemDeadlineReset": (
+        setup_item,
+        lambda w, c, u: {
+            "itemId": s(c["item"]),
+            "newDeadline": (TODAY + timedelta(days=45)).isoformat(),
+            "reason": "领导同意",
+            "leaderId": s(w["leader"]),
+        },
+    ),
+    "instructionRecord": (
+        setup_item,
+        lambda w, c, u: {
+            "itemId": s(c["item"]),
+            "leaderId": s(w["leader"]),
+            "content": "抓紧落实",
+            "instructedOn": TODAY.isoformat(),
+        },
+    ),
+    "instructionConfirm": (
+        setup_recorded_instruction,
+        lambda w, c, u: {"instructionId": s(c["instruction"])},
+    ),
 }
 
 ORG_DOCS = {

@@ -19,7 +19,7 @@ from services.alerts.colour.domain import (
 )
 from services.alerts.rules.service import rules_for
 from services.contracts.alerts import LevelChanged
-from services.contracts.tasks import ItemSnapshot
+from services.contracts.tasks import ENDED_ASSIGNMENT_STATES, ItemSnapshot
 from services.core.clock import local_date
 from services.core.outbox import record_events
 
@@ -40,6 +40,8 @@ def merge_units(
     before = {u["unit_id"]: u for u in previous}
     units = []
     for a in item.assignments:
+        if a.state in ENDED_ASSIGNMENT_STATES:  # transferred away / withdrawn: history only
+            continue
         old = before.get(a.unit_id, {})
         gain_at: str | None = old.get("last_gain_at")
         if a.percent > int(old.get("percent", 0)):

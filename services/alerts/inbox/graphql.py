@@ -46,6 +46,9 @@ class ReminderKind(Enum):
     REPORT_DUE = "REPORT_DUE"
     RED_CHASE = "RED_CHASE"
     RED_ESCALATION = "RED_ESCALATION"
+    ITEM_CHANGED = "ITEM_CHANGED"  # 修改 / 转办 / 调整时限: the people a move affects
+    NOTICE_UNACKED = "NOTICE_UNACKED"  # 督查通知单未签阅
+    NOTICE_ESCALATION = "NOTICE_ESCALATION"  # 督查通知单无人签阅 (to leaders)
 
 
 @strawberry.type(description="一条通知: one reminder on one channel to one recipient.")

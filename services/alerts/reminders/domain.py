@@ -35,10 +35,15 @@ class Kind(StrEnum):
     REPORT_DUE = "REPORT_DUE"  # 报送进度
     RED_CHASE = "RED_CHASE"  # 红色催办
     RED_ESCALATION = "RED_ESCALATION"  # 红色升级
+    ITEM_CHANGED = "ITEM_CHANGED"  # 事项变更 (修改 / 转办 / 调整时限: the people it affects)
+    NOTICE_UNACKED = "NOTICE_UNACKED"  # 通知单未签阅 (to the recipient)
+    NOTICE_ESCALATION = "NOTICE_ESCALATION"  # 通知单无人签阅 (to the leader and unit heads)
 
 
 DEFAULT_DEADLINE_OFFSETS: tuple[int, ...] = (3, 1)
 DEFAULT_ESCALATION_GRACE = 2
+NOTICE_REMIND_WORKDAYS = 1  # an unacknowledged notice reminds its recipient after 1
+NOTICE_ESCALATE_WORKDAYS = 3  # and escalates after 3 working days
 
 
 def deadline_reminder(
@@ -150,6 +155,8 @@ DISTRICT_LEADER = "LEADER"
 
 
 def audience(kind: Kind, level: str | None = None) -> frozenset[str]:
+    if kind is Kind.NOTICE_ESCALATION:
+        return frozenset({RESPONSIBLE_LEADER, UNIT_HEAD})
     if kind is Kind.RED_ESCALATION:
         return frozenset({RESPONSIBLE_LEADER, DISTRICT_LEADER})
     if kind is Kind.REPORT_DUE:
@@ -253,4 +260,26 @@ def due_reasons(
         if key := red_escalation(item.id, item.red_since, today, grace_workdays):
             lasted = workdays_between(item.red_since, today)
             due.append(Due(Kind.RED_ESCALATION, key, params={"lasted": lasted}))
+    return due
+
+
+# -- supervision notices nobody acknowledged ------------------------------------------
+
+
+def notice_reminders(
+    notice_id: str,
+    person_id: str,
+    issued_on: date,
+    today: date,
+    remind_after: int = NOTICE_REMIND_WORKDAYS,
+    escalate_after: int = NOTICE_ESCALATE_WORKDAYS,
+) -> list[tuple[Kind, str]]:
+    """(kind, reason key) due today for one recipient who has not acknowledged: one
+    reminder once a working day has passed, one escalation per notice after three."""
+    waited = workdays_between(issued_on, today)
+    due: list[tuple[Kind, str]] = []
+    if waited >= remind_after:
+        due.append((Kind.NOTICE_UNACKED, f"notice:{notice_id}:{person_id}"))
+    if waited >= escalate_after:
+        due.append((Kind.NOTICE_ESCALATION, f"notice-escalate:{notice_id}"))
     return due

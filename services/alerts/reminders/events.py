@@ -6,10 +6,10 @@ from uuid import UUID
 
 import asyncpg
 
-from services.alerts.reminders import service, store
+from services.alerts.reminders import notices, service, store
 from services.contracts import alerts as alerts_events
 from services.contracts import tasks as tasks_events
-from services.core.consumer import Subscription, is_newer
+from services.core.consumer import Handler, Subscription, is_newer
 from services.core.events import Envelope, EventContract
 
 
@@ -32,6 +32,18 @@ async def on_level_changed(conn: asyncpg.Connection, env: Envelope, event: Event
     await service.on_level_changed(conn, event, env.aggregate_version)
 
 
+async def on_item_changed(conn: asyncpg.Connection, env: Envelope, event: EventContract) -> None:
+    assert isinstance(event, tasks_events.ItemEvent)
+    await service.on_item_changed(conn, str(env.id), event)
+
+
+CHANGE_EVENTS = (
+    tasks_events.ItemUpdated,
+    tasks_events.ItemTransferred,
+    tasks_events.ItemDeadlineReset,
+)
+
+
 def people_subscription() -> Subscription:
     return Subscription(
         stream="TASKS",
@@ -39,6 +51,7 @@ def people_subscription() -> Subscription:
         handlers={
             tasks_events.PersonUpserted.type: on_person_upserted,
             tasks_events.UnitUpserted.type: on_unit_upserted,
+            tasks_events.NoticeAcknowledged.type: notices.on_notice_acknowledged,
         },
         contracts=tasks_events.CONTRACTS,
     )
@@ -55,3 +68,12 @@ def subscriptions() -> list[Subscription]:
             contracts=alerts_events.CONTRACTS,
         ),
     ]
+
+
+def item_change_handlers() -> dict[str, Handler]:
+    """Handlers for the office's moves on an item. They run in the colour engine's
+    consumer of the same events, after it (services.alerts.app): a service records each
+    event once in processed_events, so two consumers of one subject would skip it."""
+    handlers: dict[str, Handler] = {c.type: on_item_changed for c in CHANGE_EVENTS}
+    handlers[tasks_events.ItemNoticeIssued.type] = notices.on_notice_issued
+    return handlers

@@ -1,19 +1,127 @@
-"""Reminder texts (Chinese, in the voice of the district supervision office). Pure."""
+"""Reminder texts in one house style (Chinese, the voice of the district supervision
+office). Pure.
+
+The style follows the seed system's message "你辖区***市政重点工程急需解决问题,请督查员
+进行进度汇报(时限:2018-06-14)", written with full-width punctuation:
+
+    【督查提醒】<unit>：<code>“<title>”<what happened>，请<who><what to do>（时限：<date>）。
+
+- one header (【督查提醒】, 【督查催办】 or 【督查专报】), then the unit, the item code and
+  title, what happened, what to do and by when;
+- the time limit is written once, at the end, and a limit that falls today reads
+  （时限：今日）; a text that asks nothing (someone is released from an item) has none;
+- full-width punctuation only (，：（）“”。); no date appears anywhere but in the limit.
+
+The wording lives in TEMPLATES (str.format placeholders, checked by ``check_template``)
+so it can move into rule-set data without touching the code that fills it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from services.core.calendar import add_workdays
 
 LEVEL_NAMES = {
-    "RED": "红色(逾期未办)",
-    "BLUE": "蓝色(进度停滞)",
-    "YELLOW": "黄色(进度滞后)",
-    "GREEN": "绿色(正常推进)",
+    "RED": "红色预警（逾期未办）",
+    "BLUE": "蓝色预警（进度停滞）",
+    "YELLOW": "黄色预警（进度滞后）",
+    "GREEN": "绿色（正常推进）",
 }
+COLOUR_WORDS = {"RED": "红色", "BLUE": "蓝色", "YELLOW": "黄色", "GREEN": "绿色"}
+HEADERS = ("【督查提醒】", "【督查催办】", "【督查专报】")
+
+# Every text's wording. Placeholders: unit, item (code + “title”), limit (（时限：…）),
+# and per text the ones listed in PLACEHOLDERS.
+TEMPLATES: dict[str, str] = {
+    "LEVEL_GREEN": "【督查提醒】{unit}：{item}预警等级{was}恢复为{level}，请继续按计划推进{limit}。",
+    "LEVEL_RED": "【督查提醒】{unit}：{item}已超过办理时限仍未办结，{was}变为{level}，"
+    "请立即办理并由督查员报送进度{limit}。",
+    "LEVEL_OTHER": "【督查提醒】{unit}：{item}{was}变为{level}，{detail}，请督查员报送进度{limit}。",
+    "DEADLINE_NEAR": "【督查提醒】{unit}：{item}距办理时限还有{remaining}个工作日，"
+    "请抓紧办理并由督查员报送进度{limit}。",
+    "DEADLINE_TODAY": "【督查提醒】{unit}：{item}今日到期，请抓紧办结并由督查员报送进度{limit}。",
+    "REPORT_DUE": "【督查提醒】{unit}：{item}本期进度尚未报送，请督查员报送进度{limit}。",
+    "RED_CHASE": "【督查催办】{unit}：{item}已逾期{overdue}个工作日仍未办结，"
+    "请立即办理并由督查员报送进度{limit}。",
+    "RED_ESCALATION": "【督查专报】{unit}：{item}红色预警（逾期未办）已持续{lasted}个工作日，"
+    "请分包领导督促办理{limit}。",
+    "OWNER_ADDED": "【督查提醒】{unit}：{item}已将您列为具体负责人，请及时跟进办理{limit}。",
+    "LEADER_ADDED": "【督查提醒】{unit}：{item}已将您列为分包领导，请督促办理{limit}。",
+    "OWNER_REMOVED": "【督查提醒】{unit}：{item}已不再由您具体负责{why}，无需继续跟进。",
+    "LEADER_REMOVED": "【督查提醒】{unit}：{item}已不再由您分包{why}，无需继续督促。",
+    "UNIT_ADDED": "【督查提醒】{unit}：{item}已将你单位列为配合单位，请督查员签收并按期报送进度{limit}。",
+    "UNIT_REMOVED": "【督查提醒】{unit}：{item}已不再由你单位配合办理{why}，无需继续报送。",
+    "TRANSFERRED_IN": "【督查提醒】{unit}：{item}由督查办转办你单位{why}，请督查员签收并按期报送进度{limit}。",
+    "TRANSFERRED_OUT": "【督查提醒】{unit}：{item}已转办{to_unit}，你单位无需继续办理。",
+    "DEADLINE_RESET": "【督查提醒】{unit}：{item}的办理时限经区领导同意调整{why}，请按新时限办理{limit}。",
+    "NOTICE_UNACKED": "【督查提醒】{unit}：{item}的督查通知单{notice}尚未签阅，请及时签阅{limit}。",
+    "NOTICE_ESCALATION": "【督查专报】{unit}：{item}的督查通知单{notice}已{days}个工作日无人签阅，"
+    "请督促签阅{limit}。",
+}
+TITLES: dict[str, str] = {
+    "LEVEL_GREEN": "督查提醒：恢复正常",
+    "DEADLINE_NEAR": "督查提醒：临近办理时限",
+    "DEADLINE_TODAY": "督查提醒：今日到期",
+    "REPORT_DUE": "督查提醒：请报送进度",
+    "RED_CHASE": "督查催办：逾期未办",
+    "RED_ESCALATION": "督查专报：红色预警升级",
+    "OWNER_ADDED": "督查提醒：新增负责事项",
+    "LEADER_ADDED": "督查提醒：新增分包事项",
+    "OWNER_REMOVED": "督查提醒：负责事项调整",
+    "LEADER_REMOVED": "督查提醒：分包事项调整",
+    "UNIT_ADDED": "督查提醒：新增配合事项",
+    "UNIT_REMOVED": "督查提醒：配合事项调整",
+    "TRANSFERRED_IN": "督查提醒：转办事项请签收",
+    "TRANSFERRED_OUT": "督查提醒：事项已转办",
+    "DEADLINE_RESET": "督查提醒：办理时限调整",
+    "NOTICE_UNACKED": "督查提醒：通知单待签阅",
+    "NOTICE_ESCALATION": "督查专报：通知单无人签阅",
+}
+COMMON = frozenset({"unit", "item", "limit"})
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "LEVEL_GREEN": COMMON | {"was", "level"},
+    "LEVEL_RED": COMMON | {"was", "level"},
+    "LEVEL_OTHER": COMMON | {"was", "level", "detail"},
+    "DEADLINE_NEAR": COMMON | {"remaining"},
+    "RED_CHASE": COMMON | {"overdue"},
+    "RED_ESCALATION": COMMON | {"lasted"},
+    "OWNER_REMOVED": COMMON | {"why"},
+    "LEADER_REMOVED": COMMON | {"why"},
+    "UNIT_REMOVED": COMMON | {"why"},
+    "TRANSFERRED_IN": COMMON | {"why"},
+    "TRANSFERRED_OUT": COMMON | {"to_unit"},
+    "DEADLINE_RESET": COMMON | {"why"},
+    "NOTICE_UNACKED": COMMON | {"notice"},
+    "NOTICE_ESCALATION": COMMON | {"notice", "days"},
+}
+HALF_WIDTH = re.compile(r"[,:;!?()]")
+
+
+def check_template(name: str, text: str) -> None:
+    """A template must keep the house style: a known header, only known placeholders,
+    ``{limit}`` when it asks for something, and full-width punctuation."""
+    if name not in TEMPLATES:
+        raise ValueError(f"unknown template {name}")
+    if not text.startswith(HEADERS):
+        raise ValueError(f"{name}: must start with one of {HEADERS}")
+    fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    allowed = PLACEHOLDERS.get(name, COMMON)
+    if unknown := fields - allowed:
+        raise ValueError(f"{name}: unknown placeholders {sorted(unknown)}")
+    if not {"unit", "item"} <= fields:
+        raise ValueError(f"{name}: must name {{unit}} and {{item}}")
+    if ("请" in text) != ("{limit}" in text):
+        raise ValueError(f"{name}: a text that asks for something states {{limit}}, once")
+    if text.count("{limit}") > 1:
+        raise ValueError(f"{name}: {{limit}} once")
+    if HALF_WIDTH.search(re.sub(r"\{[a-z_]+\}", "", text)):
+        raise ValueError(f"{name}: half-width punctuation")
 
 
 @dataclass(frozen=True)
@@ -30,59 +138,96 @@ class Message:
     body: str
 
 
-def _name(item: ItemText) -> str:
-    return f"“{item.title}”({item.code})"
+def limit(day: date, today: date) -> str:
+    """A limit today — or already past when a reminder goes out late — reads 今日."""
+    return "（时限：今日）" if day <= today else f"（时限：{day.isoformat()}）"
+
+
+def _fill(name: str, item: ItemText, unit: str, day: date | None, today: date, **kw: Any) -> str:
+    return TEMPLATES[name].format(
+        unit=unit or item.lead_unit_name or "相关单位",
+        item=f"{item.code}“{item.title}”",
+        limit=limit(day, today) if day else "",
+        **kw,
+    )
+
+
+def _why(reason: str) -> str:
+    reason = (reason or "").strip().rstrip("。")
+    return f"（原因：{reason}）" if reason else ""
 
 
 def level_changed(
     item: ItemText, previous: str | None, level: str, reason: str, today: date
 ) -> Message:
-    by = add_workdays(today, 1).isoformat()
+    by = add_workdays(today, 1)
     was = f"由{LEVEL_NAMES[previous]}" if previous else ""
     if level == "GREEN":
-        body = (
-            f"【督查提醒】{_name(item)}预警等级{was}恢复为{LEVEL_NAMES['GREEN']},请继续按计划推进。"
+        body = _fill(
+            "LEVEL_GREEN", item, "", item.deadline, today, was=was, level=LEVEL_NAMES["GREEN"]
         )
-        return Message("督查提醒:恢复正常", body)
-    detail = f":{reason.rstrip('。')}" if reason else ""
-    body = (
-        f"【督查提醒】{_name(item)}预警等级{was}变为{LEVEL_NAMES[level]}{detail}。"
-        f"办理时限{item.deadline.isoformat()},请督查员于{by}前报送进度。"
-    )
-    return Message(f"督查提醒:{LEVEL_NAMES[level][:2]}预警", body)
+        return Message(TITLES["LEVEL_GREEN"], body)
+    if level == "RED":
+        body = _fill("LEVEL_RED", item, "", by, today, was=was, level=LEVEL_NAMES["RED"])
+    else:
+        detail = (reason or "请关注办理进度").rstrip("。")
+        body = _fill(
+            "LEVEL_OTHER", item, "", by, today, was=was, level=LEVEL_NAMES[level], detail=detail
+        )
+    return Message(f"督查提醒：{COLOUR_WORDS[level]}预警", body)
 
 
-def deadline_near(item: ItemText, remaining_workdays: int) -> Message:
-    left = f"还有{remaining_workdays}个工作日" if remaining_workdays > 0 else "已到期"
-    body = (
-        f"【督查提醒】{_name(item)}距办理时限{item.deadline.isoformat()}{left},"
-        f"请抓紧办理,请督查员于{item.deadline.isoformat()}前报送进度。"
-    )
-    return Message("督查提醒:临近办理时限", body)
+def deadline_near(item: ItemText, remaining_workdays: int, today: date) -> Message:
+    if remaining_workdays <= 0 or item.deadline <= today:
+        return Message(
+            TITLES["DEADLINE_TODAY"], _fill("DEADLINE_TODAY", item, "", item.deadline, today)
+        )
+    body = _fill("DEADLINE_NEAR", item, "", item.deadline, today, remaining=remaining_workdays)
+    return Message(TITLES["DEADLINE_NEAR"], body)
 
 
-def report_due(item: ItemText, unit_name: str, due: date) -> Message:
-    who = f"{unit_name}承办的" if unit_name else ""
-    body = f"【督查提醒】{who}{_name(item)}本期进度尚未报送,请督查员于{due.isoformat()}前报送进度。"
-    return Message("督查提醒:请报送进度", body)
+def report_due(item: ItemText, unit_name: str, due: date, today: date) -> Message:
+    return Message(TITLES["REPORT_DUE"], _fill("REPORT_DUE", item, unit_name, due, today))
 
 
 def red_chase(item: ItemText, overdue_workdays: int, today: date) -> Message:
-    by = add_workdays(today, 1).isoformat()
-    body = (
-        f"【督查催办】{_name(item)}已超过办理时限{item.deadline.isoformat()},"
-        f"逾期{overdue_workdays}个工作日仍未办结,请立即办理,请督查员于{by}前报送进度。"
-    )
-    return Message("督查催办:逾期未办", body)
+    by = add_workdays(today, 1)
+    body = _fill("RED_CHASE", item, "", by, today, overdue=overdue_workdays)
+    return Message(TITLES["RED_CHASE"], body)
 
 
-def red_escalation(item: ItemText, red_since: date, red_workdays: int) -> Message:
-    unit = f"牵头单位{item.lead_unit_name}," if item.lead_unit_name else ""
-    body = (
-        f"【督查专报】{_name(item)}自{red_since.isoformat()}起红色预警(逾期未办)"
-        f"已持续{red_workdays}个工作日,{unit}请分包领导督促办理。"
-    )
-    return Message("督查专报:红色预警升级", body)
+def red_escalation(item: ItemText, red_workdays: int, today: date) -> Message:
+    by = add_workdays(today, 1)
+    body = _fill("RED_ESCALATION", item, "", by, today, lasted=red_workdays)
+    return Message(TITLES["RED_ESCALATION"], body)
+
+
+def changed(
+    what: str, item: ItemText, unit_name: str, today: date, params: Mapping[str, Any]
+) -> Message:
+    """A moved item (修改 / 转办 / 调整时限), told to the people or unit it affects."""
+    kw: dict[str, Any] = {}
+    if "why" in PLACEHOLDERS.get(what, ()):
+        kw["why"] = _why(str(params.get("reason", "")))
+    if what == "TRANSFERRED_OUT":
+        kw["to_unit"] = params.get("to_unit_name") or "其他单位"
+    day = item.deadline if "{limit}" in TEMPLATES[what] else None
+    return Message(TITLES[what], _fill(what, item, unit_name, day, today, **kw))
+
+
+def notice_unacked(
+    item: ItemText, unit_name: str, notice_code: str, due: date, today: date
+) -> Message:
+    body = _fill("NOTICE_UNACKED", item, unit_name, due, today, notice=notice_code)
+    return Message(TITLES["NOTICE_UNACKED"], body)
+
+
+def notice_escalation(
+    item: ItemText, unit_name: str, notice_code: str, days: int, today: date
+) -> Message:
+    by = add_workdays(today, 1)
+    body = _fill("NOTICE_ESCALATION", item, unit_name, by, today, notice=notice_code, days=days)
+    return Message(TITLES["NOTICE_ESCALATION"], body)
 
 
 def _fit(text: str, max_bytes: int) -> str:
@@ -92,8 +237,45 @@ def _fit(text: str, max_bytes: int) -> str:
     return data[: max_bytes - 3].decode(errors="ignore") + "…"
 
 
+CODE = re.compile(r"DB-\d{4}-\d{4,}")
+
+
+def colour_of(body: str) -> str | None:
+    """The colour a text speaks of: a level change names it (…为<颜色>预警（…）),
+    chases and red escalations are red; other texts have none."""
+    if body.startswith("【督查催办】") or "红色预警（逾期未办）已持续" in body:
+        return "RED"
+    return next((c for c, name in LEVEL_NAMES.items() if f"为{name}" in body), None)
+
+
+def colour_counts(bodies: Sequence[str]) -> dict[str, int]:
+    """How many distinct items (by code) per colour the texts speak of."""
+    seen: dict[str, set[str]] = {}
+    for body in bodies:
+        colour = colour_of(body)
+        if colour:
+            found = CODE.search(body)
+            seen.setdefault(colour, set()).add(found.group(0) if found else body)
+    return {c: len(seen[c]) for c in COLOUR_WORDS if c in seen}
+
+
+def digest_header(bodies: Sequence[str]) -> str:
+    counts = colour_counts(bodies)
+    items = "、".join(f"{COLOUR_WORDS[c]}{n}项" for c, n in counts.items())
+    return f"【督查提醒汇总】共{len(bodies)}条提醒" + (f"，其中{items}" if items else "") + "："
+
+
+def _digest_text(bodies: Sequence[str], left: int = 0) -> str:
+    lines = [digest_header(bodies), *(f"{i}、{b}" for i, b in enumerate(bodies, 1))]
+    if left:
+        lines.append(f"……另有{left}条提醒随后发送，也可登录督查平台查看。")
+    return "\n".join(lines)
+
+
 def fit_digest(bodies: Sequence[str], max_bytes: int | None = None) -> tuple[str, int]:
-    """Many reminders to one recipient merged into one message, and how many it carries.
+    """Many reminders to one recipient merged into one message, headed by how many items
+    per colour they concern, and how many it carries: when the channel's limit cuts it,
+    the first ones that fit go now and the rest wait for the next digest.
 
     ``max_bytes`` (WeCom text messages take 2,048 bytes of UTF-8) keeps the first
     reminders that fit; the caller leaves the rest PENDING for the next digest (the
@@ -101,15 +283,11 @@ def fit_digest(bodies: Sequence[str], max_bytes: int | None = None) -> tuple[str
     """
     if len(bodies) == 1:
         return (_fit(bodies[0], max_bytes) if max_bytes else bodies[0]), 1
-    lines = [f"【督查提醒汇总】共{len(bodies)}条提醒:"]
-    lines += [f"{i}. {b}" for i, b in enumerate(bodies, 1)]
-    text = "\n".join(lines)
+    text = _digest_text(bodies)
     if max_bytes is None or len(text.encode()) <= max_bytes:
         return text, len(bodies)
     for kept in range(len(bodies) - 1, 1, -1):
-        head = f"【督查提醒汇总】{kept}条提醒:"
-        tail = f"……另有{len(bodies) - kept}条提醒随后发送,也可登录督查平台查看。"
-        text = "\n".join([head, *lines[1 : kept + 1], tail])
+        text = _digest_text(bodies[:kept], len(bodies) - kept)
         if len(text.encode()) <= max_bytes:
             return text, kept
     return _fit(bodies[0], max_bytes), 1

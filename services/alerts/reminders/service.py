@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from services.alerts.reminders import changes, messages, store
 from services.alerts.reminders import domain as reminders
-from services.alerts.reminders import messages, store
 from services.alerts.reminders.domain import (
     Due,
     ItemPeople,
@@ -28,6 +28,7 @@ from services.alerts.reminders.domain import (
     UnitState,
     due_reasons,
 )
+from services.contracts import tasks as ev
 from services.contracts.alerts import LevelChanged
 from services.core import clock
 from services.core.clock import local_date
@@ -83,14 +84,22 @@ def compose(
     if due.kind is Kind.LEVEL_CHANGED:
         return messages.level_changed(text, p["previous"], p["level"], p["reason"], today)
     if due.kind is Kind.DEADLINE_NEAR:
-        return messages.deadline_near(text, p["remaining"])
+        return messages.deadline_near(text, p["remaining"], today)
     if due.kind is Kind.REPORT_DUE:
         unit = (due.only_units or ("",))[0]
-        return messages.report_due(text, unit_names.get(unit, ""), p["due"])
+        return messages.report_due(text, unit_names.get(unit, ""), p["due"], today)
     if due.kind is Kind.RED_CHASE:
         return messages.red_chase(text, p["overdue"], today)
-    assert item.red_since is not None
-    return messages.red_escalation(text, item.red_since, p["lasted"])
+    if due.kind is Kind.NOTICE_UNACKED:
+        unit = unit_names.get(p.get("unit_id", ""), "")
+        return messages.notice_unacked(text, unit, p["code"], p["response_deadline"], today)
+    if due.kind is Kind.NOTICE_ESCALATION:
+        unit = unit_names.get(p.get("unit_id", ""), "")
+        return messages.notice_escalation(text, unit, p["code"], p["waited"], today)
+    if due.kind is Kind.ITEM_CHANGED:
+        named = {**p, "to_unit_name": unit_names.get(p.get("to_unit_id", ""), "")}
+        return messages.changed(p["what"], text, unit_names.get(p["unit_id"], ""), today, named)
+    return messages.red_escalation(text, p["lasted"], today)
 
 
 @dataclass(frozen=True)
@@ -302,3 +311,44 @@ async def scan(pool: asyncpg.Pool, settings: Settings, at: datetime, batch: int 
             directory = await load_directory(conn, [item for item, _ in todo])
             async with conn.transaction():
                 written += await plan(conn, todo, today, at, directory)
+
+
+async def on_item_changed(
+    conn: asyncpg.Connection, event_id: str, event: ev.ItemEvent, at: datetime | None = None
+) -> int:
+    """Tell the people a 修改 / 转办 / 调整时限 affects (tasks.item.updated / transferred /
+    deadline_reset), each once per event, from the event's own snapshot."""
+    item, detail = event.item, event.detail
+    lead = item.lead_unit_id
+    units = [lead, *item.co_unit_ids]
+    if isinstance(event, ev.ItemUpdated):
+        notices = changes.updated_notices(event_id, lead, detail, item.responsible_leader_id)
+    elif isinstance(event, ev.ItemTransferred):
+        notices = changes.transferred_notices(event_id, lead, detail)
+    else:
+        notices = changes.deadline_reset_notices(
+            event_id, units, item.owner_ids, item.responsible_leader_id, detail
+        )
+    if not notices:
+        return 0
+    base = ItemView(
+        id=item.id,
+        code=item.code,
+        title=item.title,
+        start_date=item.start_date,
+        deadline=item.deadline,
+        reporting_cycle=item.reporting_cycle,
+        people=ItemPeople(tuple(units), item.responsible_leader_id, tuple(item.owner_ids)),
+        units=(),
+        level=None,
+        red_since=None,
+    )
+    everyone = ItemPeople(
+        tuple(dict.fromkeys([*units, *(u for n in notices for u in n.people.unit_ids)])),
+        None,
+        tuple(dict.fromkeys(p for n in notices for p in n.people.owner_ids)),
+    )
+    directory = await load_directory(conn, [replace(base, people=everyone)])
+    at = at or clock.now()
+    work = [(replace(base, people=n.people), [n.due]) for n in notices]
+    return await plan(conn, work, local_date(at), at, directory)

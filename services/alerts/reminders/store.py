@@ -173,3 +173,41 @@ async def insert_notifications(conn: asyncpg.Connection, rows: Sequence[tuple[An
             *[list(c) for c in cols[9:]],
         )
     )
+
+
+# -- supervision notices awaiting acknowledgement --------------------------------------
+
+
+async def add_notice_recipients(
+    conn: asyncpg.Connection, rows: Sequence[tuple[UUID, UUID, UUID, str, Any, Any]]
+) -> None:
+    """(notice, person, item, code, issued_at, response_deadline); a redelivery changes nothing."""
+    await conn.executemany(
+        "INSERT INTO notice_recipients (notice_id, person_id, item_id, code, issued_at,"
+        " response_deadline) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+        rows,
+    )
+
+
+async def acknowledge_notice(
+    conn: asyncpg.Connection, notice_id: UUID, person_id: UUID, at: Any
+) -> None:
+    await conn.execute(
+        "UPDATE notice_recipients SET acknowledged_at = $3"
+        " WHERE notice_id = $1 AND person_id = $2 AND acknowledged_at IS NULL",
+        notice_id,
+        person_id,
+        at,
+    )
+
+
+async def list_unacknowledged_notices(
+    conn: asyncpg.Connection, before: Any
+) -> list[asyncpg.Record]:
+    """Recipients who have not acknowledged a notice issued before ``before``."""
+    return await conn.fetch(
+        "SELECT notice_id, person_id, item_id, code, issued_at, response_deadline"
+        " FROM notice_recipients WHERE acknowledged_at IS NULL AND issued_at < $1"
+        " ORDER BY issued_at, notice_id, person_id",
+        before,
+    )

@@ -125,6 +125,8 @@ def unit_rows(item: tasks_events.ItemSnapshot) -> list[tuple[Any, ...]]:
         tasks_events.AssignmentSnapshot(unit_id=u, role="CO") for u in item.co_unit_ids
     ] + [tasks_events.AssignmentSnapshot(unit_id=item.lead_unit_id, role="LEAD")]
     for a in assignments:
+        if a.state in tasks_events.ENDED_ASSIGNMENT_STATES:
+            continue  # transferred away or withdrawn: history, never scored as failing
         outcome, overdue = None, 0
         done_at = a.completed_at or (item.completed_at if item.state == "COMPLETED" else None)
         if done_at is not None:

@@ -145,6 +145,7 @@ def plan_items(rng: random.Random, district: District, scale: float = 1.0) -> li
                     responsible_leader_id=district.leaders[leader_index],
                     owner_ids=owners,
                     plan_nodes=nodes,
+                    confirm_duplicate=True,  # the district's record as it stands
                 ),
                 fate=fate,
                 lead=lead,

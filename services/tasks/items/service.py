@@ -21,11 +21,13 @@ from services.tasks.items import store
 from services.tasks.items.domain import (
     CONTENT_MAX,
     TITLE_MAX,
+    DuplicateSuspected,
     ItemState,
     PlanNode,
     ReportingCycle,
     Source,
     clean_text,
+    find_duplicates,
     format_code,
     validate_schedule,
 )
@@ -49,6 +51,8 @@ class NewItem:
     responsible_leader_id: uuid.UUID | None = None
     owner_ids: list[uuid.UUID] = field(default_factory=list)
     plan_nodes: list[PlanNode] = field(default_factory=list)
+    source_document_no: str | None = None
+    confirm_duplicate: bool = False
 
 
 def assignment_snapshots(rows: list[dict[str, Any]] | None) -> list[ev.AssignmentSnapshot]:
@@ -102,6 +106,9 @@ async def create_item(
 ) -> asyncpg.Record:
     """立项交办 (office): the item and one ASSIGNED assignment per unit (lead + co-units).
 
+    An open item with the same source document number, or of the same lead unit with a
+    similar title, stops it with DuplicateSuspected unless ``confirm_duplicate``.
+
     Emits tasks.item.created (version 1) with the full snapshot; code DB-YYYY-NNNN
     gap-free per year of the start date.
     """
@@ -120,6 +127,16 @@ async def create_item(
         if unknown := [p for p in people if p not in known]:
             field_name = "ownerIds" if unknown[0] in new.owner_ids else "responsibleLeaderId"
             raise NotFound(f"人员不存在: {unknown[0]}", field=field_name)
+        document_no = clean_text(new.source_document_no or "", "sourceDocumentNo", 100, False)
+        if not new.confirm_duplicate:
+            rows = await store.list_duplicate_candidates(
+                conn, new.lead_unit_id, document_no or None
+            )
+            suspects = find_duplicates(
+                title, str(new.lead_unit_id), document_no or None, [dict(r) for r in rows]
+            )
+            if suspects:
+                raise DuplicateSuspected(suspects)
         number = await store.next_item_number(conn, new.start_date.year)
         item_id = uuid.uuid4()
         await store.insert_item(
@@ -142,6 +159,7 @@ async def create_item(
             plan_nodes=[{"date": n.date.isoformat(), "percent": n.percent} for n in new.plan_nodes],
             created_by=principal.subject,
             created_at=now,
+            source_document_no=document_no or None,
         )
         await lifecycle_store.insert_assignments(
             conn,

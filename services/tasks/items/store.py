@@ -22,10 +22,13 @@ ITEM_COLUMNS = (
     "id, code, title, content, source, importance, difficulty, start_date, deadline,"
     " original_deadline, reporting_cycle, state, lead_unit_id, co_unit_ids,"
     " responsible_leader_id, owner_ids, plan_nodes, version, created_at, completed_at,"
+    " source_document_no,"
     " (SELECT coalesce(jsonb_agg(jsonb_build_object("
     "   'unit_id', a.unit_id, 'role', a.role, 'state', a.state, 'percent', a.percent,"
     "   'last_report_at', a.last_report_at, 'signed_at', a.signed_at,"
-    "   'completed_at', a.completed_at, 'returned_reason', a.returned_reason)"
+    "   'completed_at', a.completed_at, 'returned_reason', a.returned_reason,"
+    "   'ended_reason', a.ended_reason, 'ended_at', a.ended_at,"
+    "   'transferred_to', a.transferred_to)"
     "   ORDER BY a.role DESC, a.unit_id), '[]'::jsonb)"
     "  FROM assignments a WHERE a.item_id = items.id) AS assignments"
 )
@@ -44,9 +47,10 @@ async def insert_item(conn: asyncpg.Connection, **i: Any) -> Row:
     return await conn.fetchrow(
         "INSERT INTO items (id, code, title, content, source, importance, difficulty,"
         " start_date, deadline, original_deadline, reporting_cycle, state, lead_unit_id,"
-        " co_unit_ids, responsible_leader_id, owner_ids, plan_nodes, created_by, created_at)"
+        " co_unit_ids, responsible_leader_id, owner_ids, plan_nodes, created_by, created_at,"
+        " source_document_no)"
         " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
-        " coalesce($18, now()))"
+        " coalesce($18, now()), $19)"
         f" RETURNING {ITEM_COLUMNS}",
         i["id"],
         i["code"],
@@ -66,6 +70,26 @@ async def insert_item(conn: asyncpg.Connection, **i: Any) -> Row:
         i["plan_nodes"],
         i["created_by"],
         i.get("created_at"),
+        i.get("source_document_no"),
+    )
+
+
+OPEN_STATES = ["ASSIGNED", "IN_PROGRESS", "COMPLETION_REQUESTED", "SUSPENDED"]
+
+
+async def list_duplicate_candidates(
+    conn: asyncpg.Connection, lead_unit_id: UUID, document_no: str | None
+) -> list[Row]:
+    """Open items of the same lead unit, and open items under the same document number
+    (the title similarity is judged in items.domain)."""
+    return await conn.fetch(
+        "SELECT id, code, title, lead_unit_id, source_document_no FROM items"
+        " WHERE state = ANY($3::text[])"
+        " AND (lead_unit_id = $1 OR ($2::text IS NOT NULL AND source_document_no = $2))"
+        " ORDER BY created_at DESC LIMIT 2000",
+        lead_unit_id,
+        document_no,
+        OPEN_STATES,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -62,6 +62,14 @@ def decode_file(content_base64: str) -> bytes:
 @strawberry.input
 class LedgerUploadInput:
     content_base64: str = strawberry.field(description="The .xlsx file, base64-encoded.")
+    confirm_duplicate: bool = strawberry.field(
+        default=False,
+        description="导入台账: import rows that look like open items (重复督查) all the same.",
+    )
+    dry_run: bool = strawberry.field(
+        default=False,
+        description="organisationImport: report what would change (the diff) and write nothing.",
+    )
 
 
 @strawberry.type
@@ -78,8 +86,64 @@ LedgerImportItemsResult = Annotated[
 
 @strawberry.type
 class OrganisationImportSuccess:
-    units: list[Unit]
-    people: list[Person]
+    units: list[Unit] = strawberry.field(
+        description="Units created or changed (none in a dry run)."
+    )
+    people: list[Person] = strawberry.field(
+        description="People created or changed (none in a dry run)."
+    )
+    dry_run: bool
+    diff: OrganisationDiff
+
+
+@strawberry.type(description="One field of a row that changes: before and after.")
+class FieldChange:
+    field: str
+    before: str | None
+    after: str | None
+
+
+@strawberry.type(description="One row of the sheet and what importing it does.")
+class OrganisationDiffRow:
+    sheet: str
+    row: int
+    action: str = strawberry.field(description="CREATED, UPDATED, RETIRED or UNCHANGED")
+    code: str | None
+    name: str
+    changes: list[FieldChange]
+
+
+@strawberry.type(description="What a re-import changes (dry run) or changed.")
+class OrganisationDiff:
+    created: int
+    updated: int
+    retired: int
+    unchanged: int
+    rows: list[OrganisationDiffRow]
+
+    @classmethod
+    def of(cls, plan: Any) -> OrganisationDiff:
+        counts = plan.counts()
+        return cls(
+            created=counts["CREATED"],
+            updated=counts["UPDATED"],
+            retired=counts["RETIRED"],
+            unchanged=counts["UNCHANGED"],
+            rows=[
+                OrganisationDiffRow(
+                    sheet=c.sheet,
+                    row=c.row,
+                    action=c.action,
+                    code=c.code,
+                    name=c.name,
+                    changes=[
+                        FieldChange(field=k, before=v["before"], after=v["after"])
+                        for k, v in c.changes.items()
+                    ],
+                )
+                for c in [*plan.units, *plan.people]
+            ],
+        )
 
 
 OrganisationImportResult = Annotated[
@@ -99,7 +163,10 @@ class LedgerMutation:
         principal = info.context.require()
         try:
             rows = await import_items(
-                info.context.pool, principal, decode_file(input.content_base64)
+                info.context.pool,
+                principal,
+                decode_file(input.content_base64),
+                confirm_duplicate=input.confirm_duplicate,
             )
         except LedgerRejected as e:
             return _rows_error(e)
@@ -111,6 +178,7 @@ class LedgerMutation:
 
     @strawberry.mutation(
         description="批量导入单位和人员 from a .xlsx (sheets 单位 and 人员); all rows or none."
+        " A re-import updates by code and retires rows marked 撤销/离任; dryRun reports the diff."
     )
     async def organisation_import(
         self, info: AppInfo, input: LedgerUploadInput
@@ -118,7 +186,10 @@ class LedgerMutation:
         principal = info.context.require()
         try:
             done = await import_organisation(
-                info.context.pool, principal, decode_file(input.content_base64)
+                info.context.pool,
+                principal,
+                decode_file(input.content_base64),
+                dry_run=input.dry_run,
             )
         except LedgerRejected as e:
             return _rows_error(e)
@@ -127,6 +198,8 @@ class LedgerMutation:
         return OrganisationImportSuccess(
             units=[Unit.from_row(r) for r in done.units],
             people=[Person.from_row(r) for r in done.people],
+            dry_run=done.dry_run,
+            diff=OrganisationDiff.of(done.plan),
         )
 
 

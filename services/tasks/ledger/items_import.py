@@ -51,6 +51,7 @@ FIELD_COLUMNS = {
     "responsibleLeaderId": "分包负责人",
     "ownerIds": "具体负责人",
     "planNodes": "计划节点",
+    "sourceDocumentNo": "文号",
 }
 
 
@@ -85,6 +86,7 @@ def parse_row(
     cell("分包负责人", lambda v: directory.person(cells.text(v)) if cells.text(v) else None)
     cell("具体负责人", lambda v: [directory.person(p) for p in cells.split_list(v)])
     cell("计划节点", cells.parse_plan_nodes)
+    cell("文号", lambda v: cells.text(v) or None)
     if errors:
         return None, errors
     if got["牵头单位"] in got["配合单位"]:
@@ -108,6 +110,7 @@ def parse_row(
             responsible_leader_id=got["分包负责人"],
             owner_ids=got["具体负责人"],
             plan_nodes=got["计划节点"],
+            source_document_no=got.get("文号"),
         ),
         [],
     )
@@ -126,7 +129,7 @@ def _read(content: bytes) -> Sheet:
 
 
 def _parse_rows(
-    sheet: Sheet, directory: Directory
+    sheet: Sheet, directory: Directory, confirm_duplicate: bool
 ) -> tuple[list[tuple[int, service.NewItem]], list[RowError]]:
     parsed: list[tuple[int, service.NewItem]] = []
     errors: list[RowError] = []
@@ -134,20 +137,26 @@ def _parse_rows(
         new, row_errors = parse_row(sheet, number, values, directory)
         errors += row_errors
         if new is not None:
+            new.confirm_duplicate = confirm_duplicate
             parsed.append((number, new))
     return parsed, errors
 
 
 async def import_items(
-    pool: asyncpg.Pool, principal: Principal, content: bytes
+    pool: asyncpg.Pool, principal: Principal, content: bytes, confirm_duplicate: bool = False
 ) -> list[asyncpg.Record]:
-    """Create every row's item in one transaction, or none (LedgerRejected lists why)."""
+    """Create every row's item in one transaction, or none (LedgerRejected lists why).
+
+    A row that looks like an open item (or an earlier row) is refused as a suspected
+    duplicate (重复督查) unless ``confirm_duplicate``."""
     if not principal.has(Role.SUPERVISION_OFFICE):
         raise Forbidden("只有督查办可以导入台账")
     sheet = await off_loop(_read, content, what="xlsx-read")
     async with pool.acquire() as conn:
         directory = await Directory.load(conn)
-    parsed, errors = await off_loop(_parse_rows, sheet, directory, what="xlsx-parse")
+    parsed, errors = await off_loop(
+        _parse_rows, sheet, directory, confirm_duplicate, what="xlsx-parse"
+    )
     if errors:
         raise LedgerRejected(errors)
     if not parsed:

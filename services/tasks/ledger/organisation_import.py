@@ -1,4 +1,8 @@
-"""Bulk-load units (sheet 单位) and people (sheet 人员) from .xlsx: all rows or none."""
+"""Bulk-load units (sheet 单位) and people (sheet 人员) from .xlsx: all rows or none.
+
+Re-importing updates what changed (units by 单位编码, people by 人员编码), retires rows
+whose 状态 says 撤销 / 离任 (never deletes), and can first report the diff without
+writing anything (``dry_run``; organisation_diff.py)."""
 
 from __future__ import annotations
 
@@ -7,21 +11,35 @@ from typing import Any
 
 import asyncpg
 
+from services.core import clock
 from services.core.addresses import email_problem, wecom_user_id_problem
 from services.core.auth import Principal, Role
 from services.core.errors import DomainError, Forbidden, ValidationFailed
 from services.core.offload import off_loop
 from services.tasks.items.domain import clean_text
-from services.tasks.ledger import cells
+from services.tasks.ledger import cells, store
+from services.tasks.ledger import organisation_diff as diff
 from services.tasks.ledger.cells import CellError, RowError
 from services.tasks.ledger.errors import LedgerRejected
 from services.tasks.ledger.resolve import Directory
 from services.tasks.ledger.workbook import Sheet, open_workbook, read_sheet
 from services.tasks.org import service
+from services.tasks.org.domain import PersonChanges, UnitChanges
 
 UNIT_SHEET, PEOPLE_SHEET = "单位", "人员"
-UNIT_HEADERS = ["单位编码", "单位名称", "单位类型", "评价类别"]
-PEOPLE_HEADERS = ["姓名", "所属单位", "职级", "职务", "手机", "企业微信账号", "邮箱", "角色"]
+UNIT_HEADERS = ["单位编码", "单位名称", "单位类型", "评价类别", "状态"]
+PEOPLE_HEADERS = [
+    "人员编码",
+    "姓名",
+    "所属单位",
+    "职级",
+    "职务",
+    "手机",
+    "企业微信账号",
+    "邮箱",
+    "角色",
+    "状态",
+]
 UNIT_REQUIRED = ["单位编码", "单位名称", "单位类型"]
 PEOPLE_REQUIRED = ["姓名"]
 
@@ -30,26 +48,12 @@ PEOPLE_REQUIRED = ["姓名"]
 class OrganisationImported:
     units: list[asyncpg.Record] = field(default_factory=list)
     people: list[asyncpg.Record] = field(default_factory=list)
+    plan: diff.Plan = field(default_factory=diff.Plan)
+    dry_run: bool = False
 
 
-@dataclass(frozen=True)
-class _Unit:
-    row: int
-    code: str
-    name: str
-    kind: str
-    category: str
-
-
-@dataclass(frozen=True)
-class _Person:
-    row: int
-    values: dict[str, Any]
-    unit_label: str | None
-
-
-def _parse_units(sheet: Sheet, directory: Directory) -> tuple[list[_Unit], list[RowError]]:
-    units: list[_Unit] = []
+def _parse_units(sheet: Sheet) -> tuple[list[diff.UnitRow], list[RowError]]:
+    units: list[diff.UnitRow] = []
     errors: list[RowError] = []
     seen: set[str] = set()
     for number, values in sheet.rows:
@@ -68,16 +72,16 @@ def _parse_units(sheet: Sheet, directory: Directory) -> tuple[list[_Unit], list[
         if code in seen or name in seen:
             errors.append(RowError(sheet.name, number, "单位编码", "表内单位编码或名称重复"))
             continue
-        if code in directory.units or name in directory.units:
-            errors.append(RowError(sheet.name, number, "单位编码", f"单位已存在: {code} {name}"))
-            continue
         seen |= {code, name}
-        units.append(_Unit(number, code, name, kind, category[:50]))
+        retire = diff.is_retired(cells.text(sheet.value(values, "状态")))
+        units.append(diff.UnitRow(number, code, name, kind, category[:50], retire))
     return units, errors
 
 
-def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], list[RowError]]:
-    people: list[_Person] = []
+def _parse_people(
+    sheet: Sheet, known_units: set[str]
+) -> tuple[list[diff.PersonRow], list[RowError]]:
+    people: list[diff.PersonRow] = []
     errors: list[RowError] = []
     for number, values in sheet.rows:
         before = len(errors)
@@ -104,7 +108,7 @@ def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], l
         if len(errors) > before:
             continue
         people.append(
-            _Person(
+            diff.PersonRow(
                 number,
                 {
                     "name": name,
@@ -116,6 +120,8 @@ def _parse_people(sheet: Sheet, known_units: set[str]) -> tuple[list[_Person], l
                     "roles": roles,
                 },
                 unit,
+                cells.text(sheet.value(values, "人员编码"))[:32] or None,
+                diff.is_retired(cells.text(sheet.value(values, "状态"))),
             )
         )
     return people, errors
@@ -139,35 +145,93 @@ def _read(content: bytes) -> tuple[Sheet | None, Sheet | None]:
 
 
 async def import_organisation(
-    pool: asyncpg.Pool, principal: Principal, content: bytes
+    pool: asyncpg.Pool, principal: Principal, content: bytes, dry_run: bool = False
 ) -> OrganisationImported:
     if not principal.has(Role.SUPERVISION_OFFICE):
         raise Forbidden("只有督查办可以导入单位和人员")
     unit_sheet, people_sheet = await off_loop(_read, content, what="xlsx-read")
     async with pool.acquire() as conn:
         directory = await Directory.load(conn)
-    units, errors = _parse_units(unit_sheet, directory) if unit_sheet else ([], [])
+        existing_units = [dict(r) for r in await store.list_units_full(conn)]
+        existing_people = [dict(r) for r in await store.list_people_full(conn)]
+    units, errors = _parse_units(unit_sheet) if unit_sheet else ([], [])
     known = set(directory.units) | {u.code for u in units} | {u.name for u in units}
     people, people_errors = _parse_people(people_sheet, known) if people_sheet else ([], [])
     errors += people_errors
+    unit_plan, unit_errors = diff.plan_units(units, existing_units, UNIT_SHEET)
+    people_plan, person_errors = diff.plan_people(
+        people, existing_people, directory.units, PEOPLE_SHEET
+    )
+    errors += unit_errors + person_errors
     if errors:
         raise LedgerRejected(errors)
-    done = OrganisationImported()
+    plan = diff.Plan(unit_plan, people_plan)
+    done = OrganisationImported(plan=plan, dry_run=dry_run)
+    if dry_run:
+        return done
     async with pool.acquire() as conn, conn.transaction():
-        for u in units:
+        now = clock.now()
+        for c in plan.units:
             try:
-                row = await service.create_unit(conn, principal, u.code, u.name, u.kind, u.category)
+                row = await _apply_unit(conn, principal, c, now)
             except DomainError as e:
-                errors.append(RowError(UNIT_SHEET, u.row, None, e.message))
+                errors.append(RowError(UNIT_SHEET, c.row, None, e.message))
                 continue
-            directory.add_unit(u.code, u.name, row["id"])
-            done.units.append(row)
-        for p in people:
-            values = dict(p.values, unit_id=directory.unit(p.unit_label) if p.unit_label else None)
+            if row is not None:
+                directory.add_unit(row["code"], row["name"], row["id"])
+                done.units.append(row)
+        for c in plan.people:
             try:
-                done.people.append(await service.create_person(conn, principal, **values))
+                person = await _apply_person(conn, principal, c, directory, now)
             except DomainError as e:
-                errors.append(RowError(PEOPLE_SHEET, p.row, None, e.message))
+                errors.append(RowError(PEOPLE_SHEET, c.row, None, e.message))
+                continue
+            if person is not None:
+                done.people.append(person)
         if errors:
             raise LedgerRejected(errors)
     return done
+
+
+async def _apply_unit(
+    conn: asyncpg.Connection, principal: Principal, c: diff.Change, now: Any
+) -> asyncpg.Record | None:
+    if c.action == diff.CREATED:
+        v = c.values
+        return await service.create_unit(
+            conn, principal, v["code"], v["name"], v["kind"], v["category"]
+        )
+    if c.action == diff.RETIRED:
+        return await service.retire(conn, principal, "unit", c.target_id, now)
+    if c.action == diff.UPDATED:
+        if "status" in c.changes:
+            await service.retire(conn, principal, "unit", c.target_id, None)  # reinstated
+        fields = {k: c.values[k] for k in c.changes if k in diff.UNIT_COMPARED}
+        if fields:
+            return await service.update_unit(conn, principal, c.target_id, UnitChanges(**fields))
+    return None
+
+
+async def _apply_person(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    c: diff.Change,
+    directory: Directory,
+    now: Any,
+) -> asyncpg.Record | None:
+    values = dict(c.values)
+    if c.unit_label:
+        values["unit_id"] = directory.unit(c.unit_label)
+    if c.action == diff.CREATED:
+        return await service.create_person(conn, principal, **values)
+    if c.action == diff.RETIRED:
+        return await service.retire(conn, principal, "person", c.target_id, now)
+    if c.action == diff.UPDATED:
+        if "status" in c.changes:
+            await service.retire(conn, principal, "person", c.target_id, None)  # back in post
+        fields = {k: values[k] for k in c.changes if k in (*diff.PERSON_COMPARED, "code")}
+        if fields:
+            return await service.update_person(
+                conn, principal, c.target_id, PersonChanges(**fields)
+            )
+    return None

@@ -55,3 +55,14 @@ async def list_people_names(conn: asyncpg.Connection) -> list[Row]:
         "SELECT p.id, p.name, p.unit_id, u.name AS unit_name, u.code AS unit_code"
         " FROM people p LEFT JOIN units u ON u.id = p.unit_id"
     )
+
+
+async def list_units_full(conn: asyncpg.Connection) -> list[Row]:
+    return await conn.fetch("SELECT id, code, name, kind, category, retired_at FROM units")
+
+
+async def list_people_full(conn: asyncpg.Connection) -> list[Row]:
+    return await conn.fetch(
+        "SELECT id, code, name, unit_id, rank, position, mobile, wecom_user_id, email, roles,"
+        " retired_at FROM people"
+    )

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
+from services.contracts import tasks as ev
 from services.core.errors import Conflict, InvalidTransition, ValidationFailed
 from services.tasks.items.domain import ItemState, clean_text
 
@@ -28,6 +29,13 @@ class AssignmentState(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"  # 办理中 (at least one report)
     COMPLETION_REQUESTED = "COMPLETION_REQUESTED"  # 申请办结
     COMPLETED = "COMPLETED"  # 已办结
+    TRANSFERRED = "TRANSFERRED"  # 已转办 (to another unit; history only)
+    WITHDRAWN = "WITHDRAWN"  # 已撤出 (a co-unit removed by an edit; history only)
+
+
+# Assignments that left the item (TRANSFERRED, WITHDRAWN): kept as history, never
+# coloured, scored or counted when deriving the item's state (the contract names them).
+ENDED_ASSIGNMENT_STATES = ev.ENDED_ASSIGNMENT_STATES
 
 
 class AssignmentAction(StrEnum):
@@ -49,6 +57,9 @@ class ItemAction(StrEnum):
     REQUEST_EXTENSION = "REQUEST_EXTENSION"
     DECIDE_EXTENSION = "DECIDE_EXTENSION"
     VERIFY_REPORT = "VERIFY_REPORT"
+    UPDATE = "UPDATE"
+    TRANSFER = "TRANSFER"
+    RESET_DEADLINE = "RESET_DEADLINE"
 
 
 A = AssignmentState
@@ -78,6 +89,9 @@ ITEM_ACTION_STATES: dict[ItemAction, frozenset[ItemState]] = {
     ItemAction.REQUEST_EXTENSION: OPEN_ITEM_STATES,
     ItemAction.DECIDE_EXTENSION: OPEN_ITEM_STATES,
     ItemAction.VERIFY_REPORT: OPEN_ITEM_STATES | {ItemState.COMPLETED},
+    ItemAction.UPDATE: OPEN_ITEM_STATES | {ItemState.SUSPENDED},
+    ItemAction.TRANSFER: OPEN_ITEM_STATES,
+    ItemAction.RESET_DEADLINE: OPEN_ITEM_STATES,
 }
 
 STATE_LABELS: dict[str, str] = {
@@ -90,6 +104,8 @@ STATE_LABELS: dict[str, str] = {
     "COMPLETED": "已办结",
     "SUSPENDED": "已暂停",
     "CANCELLED": "已撤销",
+    "TRANSFERRED": "已转办",
+    "WITHDRAWN": "已撤出",
 }
 
 
@@ -127,7 +143,7 @@ def derive_item_state(current: str, assignment_states: Iterable[str]) -> ItemSta
     state = ItemState(current)
     if state not in OPEN_ITEM_STATES:
         return state
-    states = [AssignmentState(s) for s in assignment_states]
+    states = [AssignmentState(s) for s in assignment_states if s not in ENDED_ASSIGNMENT_STATES]
     if states and all(s == A.COMPLETED for s in states):
         return ItemState.COMPLETED
     if states and all(s in (A.COMPLETION_REQUESTED, A.COMPLETED) for s in states):

@@ -231,6 +231,7 @@ HISTORY_TABLES = {
     "extensions": "requested_at",
     "instructions": "created_at",
     "chases": "created_at",
+    "deadline_resets": "reset_at",
 }
 
 

@@ -134,7 +134,8 @@ async def acknowledge_notice(
     note: str | None = None,
     now: datetime | None = None,
 ) -> asyncpg.Record:
-    """The recipient who is calling acknowledges (签收) the notice; once."""
+    """The recipient who is calling acknowledges (签收) the notice; once. Emits
+    tasks.notice.acknowledged (alerts stops reminding that recipient)."""
     now = now or clock.now()
     text = clean_text(note or "", "note", domain.NOTE_MAX, required=False) or None
     async with transaction(db) as conn:
@@ -170,6 +171,17 @@ async def _acknowledge(
         before={"acknowledged_at": None},
         after={"acknowledged_at": now.isoformat(), "note": text},
     )
+    acks = await store.acknowledgement_counts(conn, notice_id)
+    event = ev.NoticeAcknowledged(
+        notice_id=str(notice_id),
+        item_id=str(notice["item_id"]),
+        code=notice["code"],
+        person_id=str(person),
+        acknowledged_at=now,
+        note=text,
+        remaining=acks["total"] - acks["done"],
+    )
+    await record_event(conn, event.envelope(str(notice_id), 1 + acks["done"], occurred_at=now))
     return row
 
 

@@ -114,6 +114,14 @@ async def get_recipient_for_update(
     )
 
 
+async def acknowledgement_counts(conn: asyncpg.Connection, notice_id: UUID) -> Row:
+    return await conn.fetchrow(
+        "SELECT count(*)::int AS total, count(acknowledged_at)::int AS done"
+        " FROM notice_recipients WHERE notice_id = $1",
+        notice_id,
+    )
+
+
 async def acknowledge(
     conn: asyncpg.Connection, notice_id: UUID, person_id: UUID, at: datetime, note: str | None
 ) -> Row:

@@ -38,6 +38,7 @@ class PersonChanges:
     wecom_user_id: str | None = None
     email: str | None = None
     roles: list[str] | None = None
+    code: str | None = None  # 人员编码, what a re-import matches on
 
 
 def clean_unit(c: UnitChanges) -> dict[str, Any]:
@@ -79,4 +80,6 @@ def clean_person(c: PersonChanges) -> dict[str, Any]:
         values["roles"] = sorted(set(c.roles))
     if c.unit_id is not None:
         values["unit_id"] = c.unit_id
+    if c.code is not None:
+        values["code"] = clean_text(c.code, "code", 32, required=False) or None
     return values

@@ -33,6 +33,7 @@ def _unit_event(row: asyncpg.Record) -> ev.UnitUpserted:
         name=row["name"],
         kind=row["kind"],
         category=row["category"],
+        active=row.get("retired_at") is None,
     )
 
 
@@ -47,6 +48,7 @@ def _person_event(row: asyncpg.Record) -> ev.PersonUpserted:
         wecom_user_id=row["wecom_user_id"],
         email=row["email"],
         roles=list(row["roles"]),
+        active=row.get("retired_at") is None,
     )
 
 
@@ -137,4 +139,21 @@ async def update_person(
             raise NotFound("单位不存在", field="unitId")
         row = await store.update_person(conn, person_id, values)
         await _record_org_change(conn, principal, "person", row, before)
+    return row
+
+
+async def retire(
+    db: Db, principal: Principal, subject_type: str, id: uuid.UUID, at: Any
+) -> asyncpg.Record:
+    """撤销 a unit / 离任 a person (office): marked, never deleted (history keeps it);
+    emits the upserted event with ``active`` false."""
+    require_office(principal)
+    async with transaction(db) as conn:
+        lock = store.lock_unit if subject_type == "unit" else store.lock_person
+        update = store.update_unit if subject_type == "unit" else store.update_person
+        before = await lock(conn, id)
+        if before is None:
+            raise NotFound("单位不存在" if subject_type == "unit" else "人员不存在", field="id")
+        row = await update(conn, id, {"retired_at": at})
+        await _record_org_change(conn, principal, subject_type, row, before)
     return row

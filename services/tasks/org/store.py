@@ -24,7 +24,7 @@ async def insert_unit(conn: asyncpg.Connection, **u: Any) -> Row:
 async def insert_person(conn: asyncpg.Connection, **p: Any) -> Row:
     return await conn.fetchrow(
         "INSERT INTO people (id, name, unit_id, rank, position, mobile, wecom_user_id, email,"
-        " roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+        " roles, code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
         p["id"],
         p["name"],
         p.get("unit_id"),
@@ -34,6 +34,7 @@ async def insert_person(conn: asyncpg.Connection, **p: Any) -> Row:
         p.get("wecom_user_id"),
         p.get("email"),
         p.get("roles") or [],
+        p.get("code"),
     )
 
 
@@ -45,7 +46,7 @@ async def lock_unit(conn: asyncpg.Connection, unit_id: UUID) -> Row | None:
     return await conn.fetchrow("SELECT * FROM units WHERE id = $1 FOR UPDATE", unit_id)
 
 
-UNIT_UPDATABLE = ("code", "name", "kind", "category")
+UNIT_UPDATABLE = ("code", "name", "kind", "category", "retired_at")
 PERSON_UPDATABLE = (
     "name",
     "unit_id",
@@ -55,6 +56,8 @@ PERSON_UPDATABLE = (
     "wecom_user_id",
     "email",
     "roles",
+    "code",
+    "retired_at",
 )
 
 

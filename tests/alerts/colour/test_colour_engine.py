@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
@@ -418,3 +418,39 @@ async def test_rebuild_command_line(alerts: tuple[Any, Any], settings: Settings)
     assert build_parser().parse_args(["alerts-rebuild"]).func.__name__ == "cmd_alerts_rebuild"
     out = await rebuild_command(settings)
     assert out.startswith("alerts: rebuilt ") and "0 colour change(s)" in out
+
+
+async def test_a_transfer_moves_the_colour_to_the_new_unit(alerts: tuple[Any, Any]) -> None:
+    """转办: the transferred assignment stays in the snapshot as history, is not
+    coloured, and the item now counts for the new unit only."""
+    app, _ = alerts
+    js = app.state.js
+    CLOCK[0] = at("2018-07-02")
+    item = make_snapshot()  # overdue: RED
+    await publish(js, t.ItemCreated, item, 1)
+    await wait_for(lambda: _level_is(app, item.id, "RED", 1))
+    new_unit = str(uuid4())
+    moved = item.model_copy(
+        update={
+            "lead_unit_id": new_unit,
+            "assignments": [
+                item.assignments[0].model_copy(update={"state": "TRANSFERRED"}),
+                t.AssignmentSnapshot(unit_id=new_unit, role="LEAD", state="ASSIGNED"),
+            ],
+        }
+    )
+    env = t.ItemTransferred(
+        item=moved,
+        detail={"from_unit_id": item.lead_unit_id, "to_unit_id": new_unit, "reason": "转办"},
+    ).envelope(item.id, 2)
+    await js.publish(env.subject, env.to_json(), headers={"Nats-Msg-Id": str(env.id)})
+    await wait_for(lambda: _level_is(app, item.id, "RED", 2))
+    row = await app.state.pool.fetchrow(
+        "SELECT unit_ids, units FROM items WHERE id = $1", UUID(item.id)
+    )
+    assert [str(u) for u in row["unit_ids"]] == [new_unit]
+    assert [u["unit_id"] for u in row["units"]] == [new_unit]
+
+
+async def _level_is(app: Any, item_id: str, level: str, version: int) -> bool:
+    return await level_of(app, item_id) == (level, version)

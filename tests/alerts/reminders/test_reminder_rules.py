@@ -191,30 +191,32 @@ def test_recipients_by_role(
 def test_texts_are_chinese_and_name_the_date() -> None:
     item = messages.ItemText("DB-2018-0001", "市政重点工程", D("2018-06-20"), "金水源街道")
     text = messages.level_changed(item, "GREEN", "BLUE", "10个工作日无进度", D("2018-06-13"))
-    assert text.body.startswith("【督查提醒】“市政重点工程”(DB-2018-0001)")
-    assert "请督查员于2018-06-14前报送进度" in text.body
+    assert text.body.startswith("【督查提醒】金水源街道：DB-2018-0001“市政重点工程”")
+    assert text.body.endswith("请督查员报送进度（时限：2018-06-14）。")
     assert "蓝色" in text.title
     # the next working day after Friday before the Dragon Boat holiday is Tuesday
     red = messages.red_chase(item, 3, D("2018-06-15"))
-    assert "请督查员于2018-06-19前报送进度" in red.body
-    assert "金水源街道" in messages.red_escalation(item, D("2018-06-11"), 2).body
+    assert red.body.endswith("（时限：2018-06-19）。")
+    assert "金水源街道" in messages.red_escalation(item, 2, D("2018-06-13")).body
     assert messages.digest(["a"]) == "a"
     assert messages.digest(["a", "b"]).splitlines() == [
-        "【督查提醒汇总】共2条提醒:",
-        "1. a",
-        "2. b",
+        "【督查提醒汇总】共2条提醒：",
+        "1、a",
+        "2、b",
     ]
 
 
 def test_digest_fits_wecom_text_limit() -> None:
-    bodies = [f"【督查提醒】第{i}条:" + "请督查员于2018-06-14前报送进度。" * 3 for i in range(40)]
+    bodies = [
+        f"【督查提醒】第{i}条：" + "请督查员报送进度（时限：2018-06-14）。" * 3 for i in range(40)
+    ]
     text, carried = messages.fit_digest(bodies, 2048)
     assert len(text.encode()) <= 2048
     assert 0 < carried < 40
-    assert text.startswith(f"【督查提醒汇总】{carried}条提醒:\n1. 【督查提醒】第0条")
+    assert text.startswith(f"【督查提醒汇总】共{carried}条提醒：\n1、【督查提醒】第0条")
     assert text.count("【督查提醒】第") == carried  # exactly the carried ones, in order
-    assert f"{carried}. 【督查提醒】第{carried - 1}条" in text
-    assert text.endswith(f"……另有{40 - carried}条提醒随后发送,也可登录督查平台查看。")
+    assert f"{carried}、【督查提醒】第{carried - 1}条" in text
+    assert text.endswith(f"……另有{40 - carried}条提醒随后发送，也可登录督查平台查看。")
     assert messages.fit_digest(bodies[:2], 2048) == (messages.digest(bodies[:2]), 2)
     long, one = messages.fit_digest(["长" * 1000], 2048)
     assert len(long.encode()) <= 2048 and long.endswith("…") and one == 1

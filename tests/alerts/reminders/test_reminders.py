@@ -201,7 +201,7 @@ async def test_reminders_follow_the_item_from_blue_to_red(
         return found if found and all(r["state"] == "SENT" for r in found) else None
 
     blue = await wait_for(blue_sent)
-    assert "蓝色" in blue[0]["body"] and "请督查员于2018-06-14前报送进度" in blue[0]["body"]
+    assert "蓝色" in blue[0]["body"] and "请督查员报送进度（时限：2018-06-14）" in blue[0]["body"]
     assert recipients_of(blue, "LEVEL_CHANGED", "INBOX") == {
         "head",
         "sup",

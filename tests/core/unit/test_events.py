@@ -80,4 +80,8 @@ def test_item_events_cover_every_state_change_named_in_the_design() -> None:
         "notice_issued",
         "instruction_added",
         "chased",
+        "updated",
+        "transferred",
+        "deadline_reset",
+        "instruction_confirmed",
     }

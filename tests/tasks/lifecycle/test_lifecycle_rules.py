@@ -65,6 +65,9 @@ ITEM_ALLOWED = {
     ItemAction.REQUEST_EXTENSION: set(OPEN),
     ItemAction.DECIDE_EXTENSION: set(OPEN),
     ItemAction.VERIFY_REPORT: {*OPEN, ItemState.COMPLETED},
+    ItemAction.UPDATE: {*OPEN, ItemState.SUSPENDED},
+    ItemAction.TRANSFER: set(OPEN),
+    ItemAction.RESET_DEADLINE: set(OPEN),
 }
 
 

@@ -162,6 +162,15 @@ async def test_each_recipient_acknowledges_once(world: dict[str, Any]) -> None:
 
     again = (await owner(ACK, {"i": {"noticeId": notice["id"]}}))["noticeAcknowledge"]
     assert again["__typename"] == "ConflictError"
+    # one event per acknowledgement, for reminders, scores and other departments
+    events = await world["conn"].fetch(
+        "SELECT payload FROM outbox WHERE subject = 'tasks.notice.acknowledged'"
+        " AND payload->>'aggregate_id' = $1",
+        notice["id"],
+    )
+    assert len(events) == 1
+    data = events[0]["payload"]["data"]
+    assert data["person_id"] == world["owner"] and data["remaining"] >= 1
 
     outsider = as_person(world, world["outsider"], "UNIT_HEAD", world["other"])
     refused = await outsider.raw(ACK, {"i": {"noticeId": notice["id"]}})

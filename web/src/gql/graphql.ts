@@ -26,10 +26,14 @@ export type AssignmentState =
   | 'COMPLETION_REQUESTED'
   | 'IN_PROGRESS'
   | 'RETURNED'
-  | 'SIGNED';
+  | 'SIGNED'
+  | 'TRANSFERRED'
+  | 'WITHDRAWN';
 
 export type ItemCreateInput = {
   coUnitIds?: Array<string | number>;
+  /** Create it although it looks like an open item (after a DuplicateWarning). */
+  confirmDuplicate?: boolean;
   content?: string;
   deadline: string;
   difficulty?: number;
@@ -40,6 +44,8 @@ export type ItemCreateInput = {
   reportingCycle?: ReportingCycle;
   responsibleLeaderId?: string | number | null | undefined;
   source?: ItemSource;
+  /** 文号 of the document the item is handed down under */
+  sourceDocumentNo?: string | null | undefined;
   startDate: string;
   title: string;
 };
@@ -108,6 +114,7 @@ export type ReportingCycle =
 /** What went wrong in a mutation's typed error; docs/errors.md lists each. */
 export type UserErrorCode =
   | 'CONFLICT'
+  | 'DUPLICATE_SUSPECTED'
   | 'INVALID'
   | 'INVALID_TRANSITION'
   | 'LEDGER_ROWS_INVALID'
@@ -150,6 +157,7 @@ export type ItemCreateMutationVariables = Exact<{
 
 export type ItemCreateMutation = { itemCreate:
     | { __typename: 'ConflictError', code: UserErrorCode, message: string, field: string | null }
+    | { __typename: 'DuplicateWarning', code: UserErrorCode, message: string, field: string | null }
     | { __typename: 'ItemCreateSuccess', item: { id: string, code: string } }
     | { __typename: 'NotFoundError', code: UserErrorCode, message: string, field: string | null }
     | { __typename: 'ValidationError', code: UserErrorCode, message: string, field: string | null }

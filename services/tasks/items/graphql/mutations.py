@@ -11,7 +11,9 @@ from services.core.graphql import (
     AppInfo,
     ConflictError,
     NotFoundError,
+    UserError,
     ValidationError,
+    error_code,
     run_mutation,
 )
 from services.core.ids import parse_optional_uuid, parse_uuid, parse_uuids
@@ -40,6 +42,13 @@ class ItemCreateInput:
     responsible_leader_id: strawberry.ID | None = None
     owner_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     plan_nodes: list[PlanNodeInput] = strawberry.field(default_factory=list)
+    source_document_no: str | None = strawberry.field(
+        default=None, description="文号 of the document the item is handed down under"
+    )
+    confirm_duplicate: bool = strawberry.field(
+        default=False,
+        description="Create it although it looks like an open item (after a DuplicateWarning).",
+    )
 
 
 @strawberry.type
@@ -47,8 +56,43 @@ class ItemCreateSuccess:
     item: SupervisionItem
 
 
+@strawberry.type(description="An open item the new one may duplicate (重复督查).")
+class DuplicateCandidate:
+    item_id: strawberry.ID
+    code: str
+    title: str
+    reason: str = strawberry.field(description="SAME_DOCUMENT or SIMILAR_TITLE")
+    similarity: float = strawberry.field(description="Title similarity, 0..1")
+
+
+@strawberry.type(
+    description="The new item looks like an open one: nothing was created; confirm with"
+    " confirmDuplicate: true, or drop it."
+)
+class DuplicateWarning(UserError):
+    duplicates: list[DuplicateCandidate]
+
+    @classmethod
+    def of(cls, e: domain.DuplicateSuspected) -> DuplicateWarning:
+        return cls(
+            code=error_code(e),
+            message=e.message,
+            field=e.field,
+            duplicates=[
+                DuplicateCandidate(
+                    item_id=strawberry.ID(c.id),
+                    code=c.code,
+                    title=c.title,
+                    reason=c.reason,
+                    similarity=c.similarity,
+                )
+                for c in e.candidates
+            ],
+        )
+
+
 ItemCreateResult = Annotated[
-    ItemCreateSuccess | ValidationError | NotFoundError | ConflictError,
+    ItemCreateSuccess | DuplicateWarning | ValidationError | NotFoundError | ConflictError,
     strawberry.union("ItemCreateResult"),
 ]
 
@@ -76,9 +120,17 @@ class ItemMutation:
                 ),
                 owner_ids=parse_uuids(input.owner_ids, "ownerIds"),
                 plan_nodes=[domain.PlanNode(n.date, n.percent) for n in input.plan_nodes],
+                source_document_no=input.source_document_no,
+                confirm_duplicate=input.confirm_duplicate,
             )
-            return await service.create_item(pool, principal, new)
+            try:
+                return await service.create_item(pool, principal, new)
+            except domain.DuplicateSuspected as e:
+                return e
 
-        return await run_mutation(  # type: ignore[no-any-return]
-            call, lambda row: ItemCreateSuccess(item=SupervisionItem.from_row(row))
-        )
+        def wrap(result: Any) -> Any:
+            if isinstance(result, domain.DuplicateSuspected):
+                return DuplicateWarning.of(result)
+            return ItemCreateSuccess(item=SupervisionItem.from_row(result))
+
+        return await run_mutation(call, wrap)  # type: ignore[no-any-return]

@@ -22,6 +22,7 @@ from services.tasks.items import domain
 from services.tasks.lifecycle.graphql.types import (
     Assignment,
     Chase,
+    DeadlineReset,
     Extension,
     Instruction,
     ProgressReport,
@@ -56,6 +57,9 @@ class SupervisionItem:
     start_date: date
     deadline: date
     original_deadline: date
+    source_document_no: str | None = strawberry.field(
+        description="文号 of the document the item was handed down under"
+    )
     reporting_cycle: domain.ReportingCycle
     plan_nodes: list[PlanNode]
     created_at: datetime
@@ -111,6 +115,11 @@ class SupervisionItem:
         rows = await history_loader(info.context, "instructions").load(str(self.id))
         return [Instruction.from_row(r) for r in rows]
 
+    @strawberry.field(description="调整时限 records, oldest first")
+    async def deadline_resets(self, info: AppInfo) -> list[DeadlineReset]:
+        rows = await history_loader(info.context, "deadline_resets").load(str(self.id))
+        return [DeadlineReset.from_row(r) for r in rows]
+
     @strawberry.field(description="催办 records")
     async def chases(self, info: AppInfo) -> list[Chase]:
         rows = await history_loader(info.context, "chases").load(str(self.id))
@@ -141,6 +150,7 @@ class SupervisionItem:
             start_date=row["start_date"],
             deadline=row["deadline"],
             original_deadline=row["original_deadline"],
+            source_document_no=row["source_document_no"] if "source_document_no" in keys else None,
             reporting_cycle=domain.ReportingCycle(row["reporting_cycle"]),
             plan_nodes=[
                 PlanNode(date=date.fromisoformat(n["date"]), percent=n["percent"])

@@ -49,6 +49,13 @@ class Assignment:
     signed_at: datetime | None
     completed_at: datetime | None
     returned_reason: str | None
+    ended_reason: str | None = strawberry.field(
+        default=None, description="转办 / 撤出: why the unit left the item (history)"
+    )
+    ended_at: datetime | None = None
+    transferred_to_unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="转办: the unit the assignment went to"
+    )
 
     @strawberry.field
     async def unit(self, info: AppInfo) -> Unit | None:
@@ -66,6 +73,11 @@ class Assignment:
             signed_at=_ts(a.get("signed_at")),
             completed_at=_ts(a.get("completed_at")),
             returned_reason=a.get("returned_reason"),
+            ended_reason=a.get("ended_reason"),
+            ended_at=_ts(a.get("ended_at")),
+            transferred_to_unit_id=(
+                strawberry.ID(str(a["transferred_to"])) if a.get("transferred_to") else None
+            ),
         )
 
 
@@ -179,9 +191,21 @@ class Extension:
 @strawberry.type(description="领导批示")
 class Instruction:
     id: strawberry.ID
-    leader_id: strawberry.ID
+    item_id: strawberry.ID
+    leader_id: strawberry.ID = strawberry.field(description="The leader whose instruction it is.")
     content: str
     created_at: datetime
+    entered_by: str | None = strawberry.field(
+        default=None,
+        description="代录批示: who entered it on the leader's behalf (null: the leader)",
+    )
+    instructed_on: date | None = strawberry.field(
+        default=None, description="The day the leader gave it (代录批示)."
+    )
+    confirmed_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the leader confirmed an instruction entered on their behalf.",
+    )
 
     @strawberry.field
     async def leader(self, info: AppInfo) -> Person | None:
@@ -192,9 +216,43 @@ class Instruction:
     def from_row(cls, r: Any) -> Instruction:
         return cls(
             id=strawberry.ID(str(r["id"])),
+            item_id=strawberry.ID(str(r["item_id"])),
             leader_id=strawberry.ID(r["leader_id"]),
             content=r["content"],
             created_at=r["created_at"],
+            entered_by=r.get("entered_by"),
+            instructed_on=r.get("instructed_on"),
+            confirmed_at=r.get("confirmed_at"),
+        )
+
+
+@strawberry.type(description="调整时限: a deadline re-set by the office on a leader's instruction")
+class DeadlineReset:
+    id: strawberry.ID
+    old_deadline: date
+    new_deadline: date
+    reason: str
+    leader_id: strawberry.ID | None
+    reset_by: str
+    reset_at: datetime
+
+    @strawberry.field(description="The instructing leader")
+    async def leader(self, info: AppInfo) -> Person | None:
+        if not self.leader_id:
+            return None
+        row = await loaders.person_by_id(info.context).load(str(self.leader_id))
+        return Person.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, r: Any) -> DeadlineReset:
+        return cls(
+            id=strawberry.ID(str(r["id"])),
+            old_deadline=r["old_deadline"],
+            new_deadline=r["new_deadline"],
+            reason=r["reason"],
+            leader_id=strawberry.ID(str(r["leader_id"])) if r["leader_id"] else None,
+            reset_by=r["reset_by"],
+            reset_at=r["reset_at"],
         )
 
 
