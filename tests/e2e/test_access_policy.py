@@ -226,6 +226,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
                         "ownerIds": owners,
                         "startDate": (TODAY - timedelta(days=90)).isoformat(),
                         "deadline": (TODAY - timedelta(days=2)).isoformat(),  # RED
+                        "confirmDuplicate": True,  # the canaries' titles look alike
                     }
                 },
                 "itemCreate",
@@ -555,6 +556,10 @@ ROOT: dict[str, dict[str, Row]] = {
             lambda w, actor: {w.canaries["IB"][2]} if actor == "sup_a" else set(),
         ),
         "ledgerExport": Row("{ ledgerExport { contentBase64 } }", check_ledger_export),
+        # a leader's own instructions (代录批示); every other role is refused
+        "myInstructions": Row(
+            "{ myInstructions { id itemId content } }", forbidden_unless({"leader"})
+        ),
         "tasksDeadLetters": Row("{ tasksDeadLetters { id error } }", forbidden_unless({"office"})),
         "calendarYear": Row("{ calendarYear(year: 2018) { year } }", check_calendar_year),
         "calendarCoverage": Row(
