@@ -7,6 +7,8 @@ from typing import Any
 from services.alerts.colour import events as colour_events
 from services.alerts.colour import jobs as colour_jobs
 from services.alerts.delivery import jobs as delivery_jobs
+from services.alerts.integrations import events as integration_events
+from services.alerts.integrations import jobs as integration_jobs
 from services.alerts.reminders import events as reminder_events
 from services.alerts.reminders import jobs as reminder_jobs
 from services.alerts.schema import build_schema
@@ -18,7 +20,9 @@ from services.core.settings import Settings
 
 
 def subscriptions() -> list[Subscription]:
-    return [*colour_events.subscriptions(), *reminder_events.subscriptions()]
+    return integration_events.attach(
+        [*colour_events.subscriptions(), *reminder_events.subscriptions()]
+    )
 
 
 def all_jobs(settings: Settings) -> list[Job]:
@@ -26,6 +30,7 @@ def all_jobs(settings: Settings) -> list[Job]:
         *colour_jobs.jobs(settings),
         *reminder_jobs.jobs(settings),
         *delivery_jobs.jobs(settings),
+        *integration_jobs.jobs(settings),
     ]
 
 
@@ -34,10 +39,17 @@ async def on_start(state: Any) -> None:
         set_clock(simulated_clock(state.settings.clock_at))
 
 
+async def on_stop(state: Any) -> None:
+    dispatcher = getattr(state, "webhooks", None)
+    if dispatcher is not None:
+        await dispatcher.aclose()
+
+
 SPEC = ServiceSpec(
     name="alerts",
     schema=build_schema,
     subscriptions=subscriptions,
     jobs=all_jobs,
     on_start=on_start,
+    on_stop=on_stop,
 )

@@ -8,17 +8,18 @@ from services.alerts.colour.graphql.queries import AlertQuery
 from services.alerts.colour.graphql.subscriptions import Subscription
 from services.alerts.colour.graphql.types import SupervisionItem, Unit
 from services.alerts.inbox.graphql import NotificationMutation, NotificationQuery
+from services.alerts.integrations.graphql import IntegrationMutation, IntegrationQuery
 from services.alerts.rules.graphql import RuleMutation, RuleQuery
 from services.core.graphql import federation_schema
 
 
 @strawberry.type
-class Query(AlertQuery, RuleQuery, NotificationQuery):
+class Query(AlertQuery, RuleQuery, NotificationQuery, IntegrationQuery):
     pass
 
 
 @strawberry.type
-class Mutation(RuleMutation, NotificationMutation):
+class Mutation(RuleMutation, NotificationMutation, IntegrationMutation):
     pass
 
 
