@@ -142,7 +142,7 @@ def test_signatures_verify_with_the_reference_library_during_a_rotation() -> Non
     for secret in (new, old):
         Webhook(secret).verify(body, hdrs)
     stranger = signing.new_secret()
-    with pytest.raises(Exception, match="[Nn]o matching signature"):
+    with pytest.raises(Exception, match=r"[Nn]o matching signature"):
         Webhook(stranger).verify(body, hdrs)
 
 
@@ -151,10 +151,8 @@ def test_retries_span_more_than_a_day_then_dead() -> None:
     assert delays[-1] is None
     total = sum((d for d in delays if d is not None), timedelta())
     assert total >= timedelta(hours=24)
-    assert all(
-        x is not None and y is not None and x <= y
-        for x, y in zip(delays, delays[1:-1], strict=False)
-    )
+    steps = [d for d in delays if d is not None]
+    assert steps == sorted(steps)
     assert domain.next_retry(1, scale=0.01) == timedelta(seconds=0.05)
 
 
