@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.alerts.cards import events as card_events
+from services.alerts.cards import jobs as card_jobs
 from services.alerts.colour import events as colour_events
 from services.alerts.colour import jobs as colour_jobs
 from services.alerts.delivery import jobs as delivery_jobs
@@ -20,9 +22,8 @@ from services.core.settings import Settings
 
 
 def subscriptions() -> list[Subscription]:
-    return integration_events.attach(
-        [*colour_events.subscriptions(), *reminder_events.subscriptions()]
-    )
+    subs = [*colour_events.subscriptions(), *reminder_events.subscriptions()]
+    return integration_events.attach(card_events.attach(subs))
 
 
 def all_jobs(settings: Settings) -> list[Job]:
@@ -31,6 +32,7 @@ def all_jobs(settings: Settings) -> list[Job]:
         *reminder_jobs.jobs(settings),
         *delivery_jobs.jobs(settings),
         *integration_jobs.jobs(settings),
+        *card_jobs.jobs(settings),
     ]
 
 
@@ -40,9 +42,10 @@ async def on_start(state: Any) -> None:
 
 
 async def on_stop(state: Any) -> None:
-    dispatcher = getattr(state, "webhooks", None)
-    if dispatcher is not None:
-        await dispatcher.aclose()
+    for name in ("webhooks", "cards"):
+        owner = getattr(state, name, None)
+        if owner is not None:
+            await owner.aclose()
 
 
 SPEC = ServiceSpec(

@@ -43,6 +43,8 @@ class ServiceSpec:
     jobs: Callable[[Settings], list[Job]] = lambda s: []
     on_start: Callable[[Any], Awaitable[None]] | None = None
     on_stop: Callable[[Any], Awaitable[None]] | None = None
+    # plain HTTP endpoints beside /graphql (e.g. tasks' WeCom callback)
+    routes: Callable[[], list[Route]] = lambda: []
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,6 +174,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> Starlette
                 SubgraphView(schema, verifier, graphiql=settings.dev_mode),
                 methods=["GET", "POST"],
             ),
+            *spec.routes(),
         ],
         lifespan=lifespan,
     )

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     wecom_corp_secret: str | None = None
     wecom_agent_id: int | None = None
     wecom_robot_base: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+    # tasks: the WeCom callback URL's token and EncodingAESKey (a Secret, issue 14)
+    wecom_callback_token: str | None = None
+    wecom_callback_aes_key: str | None = None
+    # alerts: where a card's 去汇报 button opens the mobile report page
+    mobile_base_url: str = "http://127.0.0.1:4000/m"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None

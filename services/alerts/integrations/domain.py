@@ -290,6 +290,7 @@ INTERNAL_ONLY: frozenset[str] = frozenset(
         tasks_events.ItemChased.type,
         tasks_events.UnitUpserted.type,  # organisation data: GraphQL, not the feed
         tasks_events.PersonUpserted.type,
+        tasks_events.WeComCardActed.type,  # WeCom plumbing between tasks and alerts
     }
 )
 

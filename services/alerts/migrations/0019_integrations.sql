@@ -85,3 +85,26 @@ BEGIN
 END $$;
 CREATE TRIGGER webhook_deliveries_notify AFTER INSERT ON webhook_deliveries
     FOR EACH STATEMENT EXECUTE FUNCTION webhook_deliveries_notify();
+
+-- WeCom template cards (issue 14): one card per person, sent durably; a button press
+-- handled by tasks comes back as tasks.wecom.card_acted and the card is updated.
+CREATE TABLE wecom_cards (
+    task_id          text PRIMARY KEY,     -- WeCom's task_id of the card
+    kind             text NOT NULL,        -- ASSIGNMENT | NOTICE
+    person_id        uuid NOT NULL,
+    user_id          text NOT NULL,        -- WeCom user id
+    item_id          uuid,
+    card             jsonb NOT NULL,
+    state            text NOT NULL DEFAULT 'PENDING',  -- PENDING | SENT | DEAD | SKIPPED
+    attempts         int NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    last_error       text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    sent_at          timestamptz,
+    response_code    text,
+    acted_text       text,
+    update_state     text,                 -- null | PENDING | DONE | DEAD
+    update_attempts  int NOT NULL DEFAULT 0
+);
+CREATE INDEX wecom_cards_due ON wecom_cards (next_attempt_at) WHERE state = 'PENDING';
+CREATE INDEX wecom_cards_updates ON wecom_cards (task_id) WHERE update_state = 'PENDING';
