@@ -190,6 +190,48 @@ async def test_pressing_sign_on_the_card_signs_the_item(
     assert len([u for u in wecom.card_updates if u["response_code"] == "rc-1"]) == 1
 
 
+async def test_pressing_read_on_a_notice_card_acknowledges_it(
+    world: dict[str, Any], wecom: FakeWeCom
+) -> None:
+    office: GraphQLClient = world["office"]
+    item = await make_item(office, world["unit"], title="老旧小区改造")
+    data = await office(
+        "mutation ($i: NoticeIssueInput!) { noticeIssue(input: $i) {"
+        " ... on NoticeIssueSuccess { notice { id } } ... on UserError { message } } }",
+        {
+            "i": {
+                "itemId": item,
+                "responseDeadline": "2099-07-05",
+                "recipients": [{"personId": world["supervisor"], "role": "UNIT_SUPERVISOR"}],
+            }
+        },
+    )
+    notice = data["noticeIssue"]["notice"]["id"]
+
+    async def card() -> dict[str, Any] | None:
+        found = [c for c in wecom.cards("li.du") if notice in c["button_list"][0]["key"]]
+        return found[0] if found else None
+
+    sent = await wait_for(card)
+    assert [b["text"] for b in sent["button_list"]] == ["已阅", "去汇报"]
+    r = await asyncio.to_thread(
+        wecom.press, world["url"], "li.du", sent["task_id"], _button(sent, "已阅")["key"], "rc-2"
+    )
+    assert r.status_code == 200
+    got = await office(
+        "query ($id: ID!) { notice(id: $id) { recipients { personId acknowledgedAt } } }",
+        {"id": notice},
+    )
+    (recipient,) = got["notice"]["recipients"]
+    assert recipient["personId"] == world["supervisor"] and recipient["acknowledgedAt"]
+
+    async def updated() -> dict[str, Any] | None:
+        found = [u for u in wecom.card_updates if u["response_code"] == "rc-2"]
+        return found[0] if found else None
+
+    assert (await wait_for(updated))["button"]["replace_name"].startswith("已阅 · 李督查")
+
+
 def test_crypto_rejects_tampering_and_foreign_corps(wecom: FakeWeCom) -> None:
     mine = CallbackCrypto(wecom.callback_token, wecom.encoding_aes_key, wecom.corp_id)
     query, body = wecom.press_request("u", "t", "SIGN|a|b", "rc")
