@@ -53,6 +53,7 @@ class FakeWeCom:
     port: int = 0
     robot_messages: list[dict[str, Any]] = field(default_factory=list)
     app_messages: list[dict[str, Any]] = field(default_factory=list)
+    card_messages: list[dict[str, Any]] = field(default_factory=list)  # template cards
     card_updates: list[dict[str, Any]] = field(default_factory=list)
     callback_token: str = "wecom-callback-token"
     # 43 characters of base64 (32 bytes); WeCom's EncodingAESKey
@@ -84,6 +85,7 @@ class FakeWeCom:
         with self._lock:
             self.robot_messages.clear()
             self.app_messages.clear()
+            self.card_messages.clear()
             self.card_updates.clear()
             self.scripts.clear()
             self._robot_sent.clear()
@@ -134,7 +136,10 @@ class FakeWeCom:
         with self._lock:
             if self._over(self._member_sent[user], self.member_per_minute):
                 return JSONResponse({"errcode": 45009, "errmsg": "api freq out of limit"})
-            self.app_messages.append(body)
+            kept = (
+                self.card_messages if body.get("msgtype") == "template_card" else self.app_messages
+            )
+            kept.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
 
     async def update_template_card(self, request: Request) -> JSONResponse:
@@ -142,7 +147,7 @@ class FakeWeCom:
             return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
         body = await request.json()
         with self._lock:
-            known = any(m.get("template_card", {}).get("task_id") for m in self.app_messages)
+            known = any(m["template_card"].get("task_id") for m in self.card_messages)
             if not known or not body.get("response_code"):
                 return JSONResponse({"errcode": 40058, "errmsg": "invalid response_code"})
             self.card_updates.append(body)
@@ -151,9 +156,7 @@ class FakeWeCom:
     def cards(self, user_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [
-                m["template_card"]
-                for m in self.app_messages
-                if m.get("msgtype") == "template_card" and user_id in m["touser"].split("|")
+                m["template_card"] for m in self.card_messages if user_id in m["touser"].split("|")
             ]
 
     # --- WeCom calling the app's callback URL ---------------------------------------

@@ -78,14 +78,6 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_subscription ON webhook_attempts (subscription_id, id DESC);
 
-CREATE FUNCTION webhook_deliveries_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_TABLE_SCHEMA || '_webhooks', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER webhook_deliveries_notify AFTER INSERT ON webhook_deliveries
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_deliveries_notify();
-
 -- WeCom template cards (issue 14): one card per person, sent durably; a button press
 -- handled by tasks comes back as tasks.wecom.card_acted and the card is updated.
 CREATE TABLE wecom_cards (
