@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.alerts.cards import events as card_events
+from services.alerts.cards import jobs as card_jobs
 from services.alerts.colour import events as colour_events
 from services.alerts.colour import jobs as colour_jobs
 from services.alerts.delivery import jobs as delivery_jobs
+from services.alerts.integrations import events as integration_events
+from services.alerts.integrations import jobs as integration_jobs
 from services.alerts.reminders import events as reminder_events
 from services.alerts.reminders import jobs as reminder_jobs
 from services.alerts.schema import build_schema
@@ -33,7 +37,9 @@ def subscriptions() -> list[Subscription]:
         for subject, handler in reminder_events.item_change_handlers().items():
             if subject in sub.handlers:
                 sub.handlers[subject] = _then(sub.handlers[subject], handler)
-    return [*colour, *reminder_events.subscriptions()]
+    subs = [*colour, *reminder_events.subscriptions()]
+    # the public event feed and WeCom cards ride on the same consumers (one inbox per service)
+    return integration_events.attach(card_events.attach(subs))
 
 
 def all_jobs(settings: Settings) -> list[Job]:
@@ -41,7 +47,16 @@ def all_jobs(settings: Settings) -> list[Job]:
         *colour_jobs.jobs(settings),
         *reminder_jobs.jobs(settings),
         *delivery_jobs.jobs(settings),
+        *integration_jobs.jobs(settings),
+        *card_jobs.jobs(settings),
     ]
+
+
+async def on_stop(state: Any) -> None:
+    for name in ("webhooks", "cards"):
+        owner = getattr(state, name, None)
+        if owner is not None:
+            await owner.aclose()
 
 
 SPEC = ServiceSpec(
@@ -49,4 +64,5 @@ SPEC = ServiceSpec(
     schema=build_schema,
     subscriptions=subscriptions,
     jobs=all_jobs,
+    on_stop=on_stop,
 )

@@ -8,6 +8,7 @@ from services.alerts.colour.graphql.queries import AlertQuery
 from services.alerts.colour.graphql.subscriptions import Subscription
 from services.alerts.colour.graphql.types import SupervisionItem, Unit
 from services.alerts.inbox.graphql import NotificationMutation, NotificationQuery
+from services.alerts.integrations.graphql import IntegrationMutation, IntegrationQuery
 from services.alerts.rules.graphql import RuleMutation, RuleQuery
 from services.core.graphql import federation_schema
 from services.core.graphql.dead_letters import dead_letter_graphql, dead_letter_id_formats
@@ -16,12 +17,23 @@ DeadLetterQuery, DeadLetterMutation = dead_letter_graphql("alerts")
 
 
 @strawberry.type
-class Query(AlertQuery, RuleQuery, NotificationQuery, DeadLetterQuery):  # type: ignore[valid-type,misc]
+class Query(
+    AlertQuery,
+    RuleQuery,
+    NotificationQuery,
+    IntegrationQuery,
+    DeadLetterQuery,  # type: ignore[valid-type,misc]
+):
     pass
 
 
 @strawberry.type
-class Mutation(RuleMutation, NotificationMutation, DeadLetterMutation):  # type: ignore[valid-type,misc]
+class Mutation(
+    RuleMutation,
+    NotificationMutation,
+    IntegrationMutation,
+    DeadLetterMutation,  # type: ignore[valid-type,misc]
+):
     pass
 
 

@@ -239,6 +239,35 @@ class CalendarChanged(EventContract):
     days: list[CalendarDay] = Field(default_factory=list)
 
 
+class WeComCardActed(EventContract):
+    """A button on a WeCom template card was pressed and handled (aggregate: the card's
+    task id). Alerts, which sent the card, updates it with ``message``."""
+
+    type: ClassVar[str] = "tasks.wecom.card_acted"
+    task_id: str
+    response_code: str
+    wecom_user_id: str
+    person_id: str | None = None
+    action: str  # SIGN | RETURN | ACK
+    done: bool
+    message: str  # what the card now says, e.g. "已签收 · 张三 · 06-29 10:02"
+    acted_at: datetime
+
+
+# Button keys on the cards alerts sends and tasks' callback reads: "<ACTION>|<id>|<id>".
+CARD_ACTIONS = ("SIGN", "RETURN", "ACK")
+
+
+def card_key(action: str, *ids: str) -> str:
+    assert action in CARD_ACTIONS
+    return "|".join((action, *ids))
+
+
+def parse_card_key(key: str) -> tuple[str, list[str]] | None:
+    action, *ids = key.split("|")
+    return (action, ids) if action in CARD_ACTIONS and ids else None
+
+
 ITEM_EVENTS: tuple[type[ItemEvent], ...] = (
     ItemCreated,
     ItemAssigned,
@@ -265,5 +294,10 @@ ITEM_EVENTS: tuple[type[ItemEvent], ...] = (
 )
 
 CONTRACTS = registry(
-    *ITEM_EVENTS, NoticeAcknowledged, UnitUpserted, PersonUpserted, CalendarChanged
+    *ITEM_EVENTS,
+    NoticeAcknowledged,
+    UnitUpserted,
+    PersonUpserted,
+    CalendarChanged,
+    WeComCardActed,
 )

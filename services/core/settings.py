@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     wecom_corp_secret: str | None = None
     wecom_agent_id: int | None = None
     wecom_robot_base: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+    # tasks: the WeCom callback URL's token and EncodingAESKey (a Secret, issue 14)
+    wecom_callback_token: str | None = None
+    wecom_callback_aes_key: str | None = None
+    # alerts: where a card's 去汇报 button opens the mobile report page
+    mobile_base_url: str = "http://127.0.0.1:4000/m"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -104,6 +109,19 @@ class Settings(BaseSettings):
     wecom_member_per_minute: int = 30
     channel_timeout_seconds: float = 10.0
     wecom_robot_markdown: bool = False  # markdown robot messages (@mentions by user id only)
+    # alerts: integrations (public event feed and webhooks, issue 14)
+    webhook_dispatch_interval_seconds: float = 0.5
+    webhook_backoff_scale: float = 1.0  # multiplies the retry schedule (tests shrink it)
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_response_bytes: int = 65536
+    webhook_batch: int = 100
+    webhook_concurrency: int = 16
+    webhook_disable_after_hours: float = 72.0
+    webhook_require_https: bool = True  # http endpoints only with DEV_MODE or this off
+    # comma-separated IPs/CIDRs exempt from the SSRF block (e.g. an internal receiver)
+    webhook_allowed_hosts: str = ""
+    webhook_egress_proxy: str = ""  # http(s) proxy every webhook goes through, if set
+    integration_token_days: int = 365
 
     def require_database_url(self) -> str:
         if not self.database_url:

@@ -1,7 +1,10 @@
 """Loopback servers that speak the WeCom and SMTP contracts, scriptable for failures.
 
 ``FakeWeCom`` serves ``/cgi-bin/gettoken``, ``/cgi-bin/message/send`` (application
-messages) and ``/cgi-bin/webhook/send`` (group robots) under uvicorn in a thread.
+messages, template cards included), ``/cgi-bin/message/update_template_card`` and
+``/cgi-bin/webhook/send`` (group robots) under uvicorn in a thread. Like WeCom, it calls
+an app's callback URL: ``verify_url`` (the echostr handshake) and ``press`` (a button on
+a template card), encrypted with its own implementation of the callback protocol.
 Per-robot (20/min) and per-member (30/min) limits answer errcode 45009 like the real
 service. ``script(target, *codes)`` queues answers for a robot key or user id: an int
 errcode, or "HANG" (the request is held and never recorded, like a message lost in a
@@ -15,8 +18,12 @@ recipients whose address starts with "refuse". Application messages sent with
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
+import os
 import socket
+import struct
 import threading
 import time
 from collections import defaultdict, deque
@@ -25,8 +32,10 @@ from email import message_from_bytes
 from email.header import decode_header, make_header
 from typing import Any
 
+import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -48,6 +57,11 @@ class FakeWeCom:
     port: int = 0
     robot_messages: list[dict[str, Any]] = field(default_factory=list)
     app_messages: list[dict[str, Any]] = field(default_factory=list)
+    card_messages: list[dict[str, Any]] = field(default_factory=list)  # template cards
+    card_updates: list[dict[str, Any]] = field(default_factory=list)
+    callback_token: str = "wecom-callback-token"
+    # 43 characters of base64 (32 bytes); WeCom's EncodingAESKey
+    encoding_aes_key: str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
     token_fetches: int = 0
     app_duplicates_dropped: int = 0
     token: str = ""
@@ -79,6 +93,8 @@ class FakeWeCom:
             self.app_messages.clear()
             self._app_seen.clear()
             self.app_duplicates_dropped = 0
+            self.card_messages.clear()
+            self.card_updates.clear()
             self.scripts.clear()
             self._robot_sent.clear()
             self._member_sent.clear()
@@ -137,8 +153,93 @@ class FakeWeCom:
                 return JSONResponse({"errcode": 45009, "errmsg": "api freq out of limit"})
             if body.get("enable_duplicate_check") == 1:
                 self._app_seen[key] = time.monotonic()
-            self.app_messages.append(body)
+            kept = (
+                self.card_messages if body.get("msgtype") == "template_card" else self.app_messages
+            )
+            kept.append(body)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+    async def update_template_card(self, request: Request) -> JSONResponse:
+        if not self.token or request.query_params.get("access_token") != self.token:
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        body = await request.json()
+        with self._lock:
+            known = any(m["template_card"].get("task_id") for m in self.card_messages)
+            if not known or not body.get("response_code"):
+                return JSONResponse({"errcode": 40058, "errmsg": "invalid response_code"})
+            self.card_updates.append(body)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": []})
+
+    def cards(self, user_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                m["template_card"] for m in self.card_messages if user_id in m["touser"].split("|")
+            ]
+
+    # --- WeCom calling the app's callback URL ---------------------------------------
+
+    def _encrypt(self, message: str) -> str:
+        key = base64.b64decode(self.encoding_aes_key + "=")
+        body = message.encode()
+        plain = os.urandom(16) + struct.pack(">I", len(body)) + body + self.corp_id.encode()
+        pad = 32 - len(plain) % 32
+        plain += bytes([pad]) * pad
+        enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        return base64.b64encode(enc.update(plain) + enc.finalize()).decode()
+
+    def _sign(self, timestamp: str, nonce: str, encrypted: str) -> str:
+        parts = sorted([self.callback_token, timestamp, nonce, encrypted])
+        return hashlib.sha1("".join(parts).encode()).hexdigest()
+
+    def verify_url(self, callback_url: str, echo: str = "echo-1234567890") -> httpx.Response:
+        timestamp, nonce = str(int(time.time())), os.urandom(4).hex()
+        encrypted = self._encrypt(echo)
+        params = {
+            "msg_signature": self._sign(timestamp, nonce, encrypted),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "echostr": encrypted,
+        }
+        return httpx.get(callback_url, params=params, timeout=10)
+
+    def press_request(
+        self,
+        user_id: str,
+        task_id: str,
+        key: str,
+        response_code: str,
+        create_time: int | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """The query and body WeCom POSTs when ``user_id`` presses a card's button."""
+        created = create_time or int(time.time())
+        inner = (
+            f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{user_id}]]></FromUserName>"
+            f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            "<Event><![CDATA[template_card_event]]></Event>"
+            f"<EventKey><![CDATA[{key}]]></EventKey><TaskId><![CDATA[{task_id}]]></TaskId>"
+            "<CardType><![CDATA[button_interaction]]></CardType>"
+            f"<ResponseCode><![CDATA[{response_code}]]></ResponseCode>"
+            "<AgentID>1000002</AgentID></xml>"
+        )
+        encrypted = self._encrypt(inner)
+        timestamp, nonce = str(int(time.time())), os.urandom(4).hex()
+        body = (
+            f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>"
+        ).encode()
+        query = {
+            "msg_signature": self._sign(timestamp, nonce, encrypted),
+            "timestamp": timestamp,
+            "nonce": nonce,
+        }
+        return query, body
+
+    def press(
+        self, callback_url: str, user_id: str, task_id: str, key: str, response_code: str
+    ) -> httpx.Response:
+        query, body = self.press_request(user_id, task_id, key, response_code)
+        return httpx.post(callback_url, params=query, content=body, timeout=10)
 
     async def webhook_send(self, request: Request) -> JSONResponse:
         key = request.query_params.get("key", "")
@@ -159,6 +260,11 @@ class FakeWeCom:
             routes=[
                 Route("/cgi-bin/gettoken", self.gettoken),
                 Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
+                Route(
+                    "/cgi-bin/message/update_template_card",
+                    self.update_template_card,
+                    methods=["POST"],
+                ),
                 Route("/cgi-bin/webhook/send", self.webhook_send, methods=["POST"]),
             ]
         )

@@ -50,7 +50,12 @@ ALERTS_ONLY_PREFIXES = (
     "escalation_",
     "notification_",
     "channel_",
+    "webhook_",
+    "integration_",
+    "mobile_",
 )
+# tasks' WeCom callback URL reads these (wecom_ settings are otherwise alerts-only).
+TASKS_WECOM = {"wecom_corp_id", "wecom_callback_token", "wecom_callback_aes_key"}
 # Settings that must never be a literal in a manifest.
 SECRET_SETTINGS = {
     "jwt_secret",
@@ -58,6 +63,8 @@ SECRET_SETTINGS = {
     "smtp_password",
     "wecom_corp_secret",
     "subgraph_hmac_secret",
+    "wecom_callback_token",
+    "wecom_callback_aes_key",
 }
 
 
@@ -72,8 +79,9 @@ def quantity(text: str) -> float:
 def settings_for(service: str) -> set[str]:
     names = set(Settings.model_fields)
     if service == "alerts":
-        return names
-    return {n for n in names if not n.startswith(ALERTS_ONLY_PREFIXES)}
+        return names - (TASKS_WECOM - {"wecom_corp_id"})
+    own = {n for n in names if not n.startswith(ALERTS_ONLY_PREFIXES)}
+    return own | TASKS_WECOM if service == "tasks" else own
 
 
 def service_env(overlay: str, service: str) -> dict[str, EnvVar]:
@@ -94,7 +102,11 @@ def test_every_setting_the_service_reads_is_set(overlay: str, service: str) -> N
     missing = sorted(n.upper() for n in settings_for(service) if n.upper() not in env)
     assert missing == [], f"ducha-{service} in {overlay} lacks {missing}"
     if service != "alerts":
-        leaked = sorted(n for n in env if n.lower().startswith(ALERTS_ONLY_PREFIXES))
+        leaked = sorted(
+            n
+            for n in env
+            if n.lower().startswith(ALERTS_ONLY_PREFIXES) and n.lower() not in settings_for(service)
+        )
         assert leaked == [], f"alerts-only settings given to {service}: {leaked}"
     for name in SECRET_SETTINGS & settings_for(service):
         assert env[name.upper()].source.startswith("secret:"), name
@@ -313,6 +325,7 @@ ALLOWED = {
     ("gateway", "tasks", 8000),
     ("gateway", "alerts", 8000),
     ("gateway", "evaluation", 8000),
+    ("ingress", "tasks", 8000),  # WeCom's callback (/wecom/callback only, by the Ingress)
     ("tasks", "postgres", 5432),
     ("alerts", "postgres", 5432),
     ("evaluation", "postgres", 5432),
@@ -329,7 +342,7 @@ ALLOWED = {
     ("monitoring", "nats", 7777),
 }
 DENIED = {
-    ("ingress", "tasks", 8000),
+    ("ingress", "alerts", 8000),
     ("ingress", "nats", 4222),
     ("ingress", "postgres", 5432),
     ("tasks", "alerts", 8000),
@@ -369,7 +382,8 @@ def test_only_the_gateway_graphql_endpoint_is_published(overlay: str) -> None:
     (ingress,) = of_kind(resources, "Ingress")
     paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
     assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [
-        ("/graphql", "ducha-gateway")
+        ("/graphql", "ducha-gateway"),
+        ("/wecom/callback", "ducha-tasks"),  # WeCom's encrypted, signed callbacks
     ]
     services = [
         s for s in of_kind(resources, "Service") if s["spec"].get("type") not in (None, "ClusterIP")
@@ -498,3 +512,39 @@ def test_the_overlay_chooses_the_images(overlay: str) -> None:
         assert container(d, "migrate", init=True)["image"] == chosen["ducha"]
     gateway = find(resources, "Deployment", "ducha-gateway")
     assert container(gateway, "gateway")["image"] == chosen["ducha-gateway"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_alerts_egress_is_limited_to_the_internet(overlay: str) -> None:
+    """The webhook dispatcher reaches public addresses, DNS, PostgreSQL and NATS only;
+    no other egress rule is new (issue 14)."""
+    policies = [
+        p
+        for p in of_kind(rendered(overlay), "NetworkPolicy")
+        if "Egress" in p["spec"]["policyTypes"]
+    ]
+    assert [p["metadata"]["name"] for p in policies] == ["ducha-alerts-egress"]
+    (policy,) = policies
+    assert policy["spec"]["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "ducha-alerts"
+    }
+    blocks = {
+        peer["ipBlock"]["cidr"]: set(peer["ipBlock"].get("except", []))
+        for rule in policy["spec"]["egress"]
+        for peer in rule.get("to", [])
+        if "ipBlock" in peer
+    }
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= blocks[
+        "0.0.0.0/0"
+    ]
+    assert {"fc00::/7", "fe80::/10"} <= blocks["::/0"]
+    ports = {
+        (
+            peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name"),
+            p["port"],
+        )
+        for rule in policy["spec"]["egress"]
+        for peer in rule.get("to", [])
+        for p in rule.get("ports", [])
+    }
+    assert ("ducha-nats", 4222) in ports and (None, 53) in ports

@@ -213,6 +213,39 @@ class WeComApp:
         if body.get("invaliduser") and len(user_ids) == 1:
             raise ChannelError(f"invalid user: {body['invaliduser']}", permanent=True)
 
+    async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST an application API call with the cached token (refreshed once if stale)."""
+        url = f"{self.api_base}{path}"
+        token = await self.token()
+        body = await _post_json(self.http, url, payload, {"access_token": token})
+        if int(body.get("errcode", 0) or 0) in TOKEN_INVALID:
+            token = await self.token(stale=token)
+            body = await _post_json(self.http, url, payload, {"access_token": token})
+        check_wecom(body)
+        return body
+
+    async def send_card(self, user_ids: Sequence[str], card: dict[str, Any]) -> None:
+        """A template card (e.g. ``button_interaction``) to members (issue 14)."""
+        payload = {
+            "touser": "|".join(user_ids),
+            "msgtype": "template_card",
+            "agentid": self.agent_id,
+            "template_card": card,
+        }
+        body = await self._call("/cgi-bin/message/send", payload)
+        if body.get("invaliduser") and len(user_ids) == 1:
+            raise ChannelError(f"invalid user: {body['invaliduser']}", permanent=True)
+
+    async def update_card(self, user_ids: Sequence[str], response_code: str, text: str) -> None:
+        """Grey out a pressed card's buttons with ``text`` (update_template_card)."""
+        payload = {
+            "userids": list(user_ids),
+            "agentid": self.agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": text},
+        }
+        await self._call("/cgi-bin/message/update_template_card", payload)
+
 
 class Mailer:
     """SMTP (with STARTTLS, or SMTPS with ``ssl``) and login, run in a worker thread.
