@@ -350,6 +350,18 @@ def forbidden_unless(allowed: set[str]) -> Check:
     return check
 
 
+def integrations_only(w: World, actor: str, body: dict[str, Any]) -> None:
+    """The office and integration clients; an INTEGRATION token that is not a registered
+    client gets a typed refusal, never data (the canary scan covers what comes back)."""
+    if actor in {"office", "integ_a", "integ_none"}:
+        assert "INTERNAL" not in codes(body), body
+        if actor == "office":  # answered, or a typed miss for an id that names nothing
+            assert "FORBIDDEN" not in codes(body), body
+    else:
+        assert codes(body) == ["FORBIDDEN"], body
+        assert not any((body.get("data") or {}).values()), body
+
+
 def no_error(w: World, actor: str, body: dict[str, Any]) -> None:
     data(body)
 
@@ -568,6 +580,22 @@ ROOT: dict[str, dict[str, Row]] = {
         "statisticsExport": Row("{ statisticsExport { contentBase64 } }", check_statistics_export),
     },
     "alerts": {
+        "integrationEventTypes": Row("{ integrationEventTypes { type } }", no_error),
+        "integrationClients": Row("{ integrationClients { id name } }", integrations_only),
+        "webhookSubscriptions": Row("{ webhookSubscriptions { id url } }", integrations_only),
+        "webhookStats": Row(
+            "query($i: ID!) { webhookStats(id: $i) { delivered } }",
+            integrations_only,
+            lambda w: {"i": str(uuid.uuid4())},
+        ),
+        "webhookAttempts": Row(
+            "query($i: ID!) { webhookAttempts(id: $i) { id } }",
+            integrations_only,
+            lambda w: {"i": str(uuid.uuid4())},
+        ),
+        "integrationEvents": Row(
+            "{ integrationEvents(first: 50) { events hasNextPage } }", integrations_only
+        ),
         "alertsDeadLetters": Row(
             "{ alertsDeadLetters { id error } }", forbidden_unless({"office"})
         ),
