@@ -53,6 +53,8 @@ class Mutation(
 # up to 20 MB in base64, and short strings that are keys or cursors.
 MAX_LENGTHS: dict[str, int | None] = {
     "LedgerUploadInput.contentBase64": 28_000_000,
+    # a scanned instruction page: 2 MB decoded (the use-case says so with field "scan")
+    "ScanInput.base64": 3_000_000,
     "ItemFilter.keyword": 200,
     "ItemReportProgressInput.idempotencyKey": 100,
     "Query.items(after:)": 200,
