@@ -62,6 +62,36 @@ class ItemChange(PublicModel):
     actor_id: str | None = None
 
 
+class ItemUpdated(PublicModel):
+    """item.updated: the office edited the item (修改); ``changedFields`` names what changed."""
+
+    item: PublicItem
+    changed_fields: list[str]
+    actor_id: str | None = None
+
+
+class ItemTransferred(PublicModel):
+    """item.transferred: the office moved one unit's assignment to another unit (转办)."""
+
+    item: PublicItem
+    from_unit_id: str
+    to_unit_id: str
+    role: str
+    reason: str | None = None
+    actor_id: str | None = None
+
+
+class DeadlineReset(PublicModel):
+    """item.deadline_reset: the office re-set the deadline on a leader's instruction
+    (调整时限); the original deadline stays for assessment."""
+
+    item: PublicItem
+    previous_deadline: date | None = None
+    deadline: date
+    reason: str | None = None
+    actor_id: str | None = None
+
+
 class AssignmentChange(PublicModel):
     """assignment.assigned / signed / returned: one unit's assignment on the item."""
 
@@ -171,6 +201,36 @@ def _item_change(e: tasks_events.ItemEvent) -> ItemChange:
     return ItemChange(item=public_item(e.item), actor_id=e.actor_id)
 
 
+def _updated(e: tasks_events.ItemEvent) -> ItemUpdated:
+    changes = e.detail.get("changes") or {}
+    return ItemUpdated(
+        item=public_item(e.item), changed_fields=sorted(changes), actor_id=e.actor_id
+    )
+
+
+def _transferred(e: tasks_events.ItemEvent) -> ItemTransferred:
+    d = e.detail
+    return ItemTransferred(
+        item=public_item(e.item),
+        from_unit_id=str(d.get("from_unit_id", "")),
+        to_unit_id=str(d.get("to_unit_id", "")),
+        role=str(d.get("role", "LEAD")),
+        reason=d.get("reason"),
+        actor_id=e.actor_id,
+    )
+
+
+def _deadline_reset(e: tasks_events.ItemEvent) -> DeadlineReset:
+    previous = e.detail.get("previous_deadline")
+    return DeadlineReset(
+        item=public_item(e.item),
+        previous_deadline=date.fromisoformat(previous) if previous else None,
+        deadline=e.item.deadline,
+        reason=e.detail.get("reason"),
+        actor_id=e.actor_id,
+    )
+
+
 def _assignment(e: tasks_events.ItemEvent) -> AssignmentChange:
     return AssignmentChange(
         item=public_item(e.item),
@@ -247,6 +307,9 @@ PUBLIC: tuple[PublicType, ...] = (
     _item("item.resumed", tasks_events.ItemResumed, ItemChange, _item_change),
     _item("item.cancelled", tasks_events.ItemCancelled, ItemChange, _item_change),
     _item("item.deadline_changed", tasks_events.ItemDeadlineChanged, ItemChange, _item_change),
+    _item("item.updated", tasks_events.ItemUpdated, ItemUpdated, _updated),
+    _item("item.transferred", tasks_events.ItemTransferred, ItemTransferred, _transferred),
+    _item("item.deadline_reset", tasks_events.ItemDeadlineReset, DeadlineReset, _deadline_reset),
     _item("assignment.assigned", tasks_events.ItemAssigned, AssignmentChange, _assignment),
     _item("assignment.signed", tasks_events.ItemSigned, AssignmentChange, _assignment),
     _item("assignment.returned", tasks_events.ItemReturned, AssignmentChange, _assignment),
@@ -291,13 +354,15 @@ INTERNAL_ONLY: frozenset[str] = frozenset(
         tasks_events.UnitUpserted.type,  # organisation data: GraphQL, not the feed
         tasks_events.PersonUpserted.type,
         tasks_events.WeComCardActed.type,  # WeCom plumbing between tasks and alerts
+        tasks_events.ItemInstructionConfirmed.type,  # as instructions: not for export
+        tasks_events.CalendarChanged.type,  # the office's calendar: GraphQL, not the feed
+        # carries no units, so it cannot be scoped yet: public once it names the item's units
+        tasks_events.NoticeAcknowledged.type,
     }
 )
 
 # Public types the issue names whose internal events do not exist yet.
 TO_MAP: tuple[str, ...] = (
-    "item.updated",
-    "item.transferred",
     "notice.acknowledged",
     "ranking.published",
 )
