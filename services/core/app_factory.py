@@ -265,9 +265,15 @@ def create_app(
             await supervisor.stop()
             if spec.on_stop:
                 await spec.on_stop(state)
-            with contextlib.suppress(Exception):
-                await state.nc.drain()
-            await state.pool.close()
+            try:  # a drain stuck behind a pull in flight must not hold the shutdown
+                await asyncio.wait_for(state.nc.drain(), timeout=10)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await state.nc.close()
+            try:
+                await asyncio.wait_for(state.pool.close(), timeout=10)
+            except Exception:
+                state.pool.terminate()
 
     app = Starlette(
         routes=[
