@@ -264,7 +264,10 @@ def create_app(
         finally:
             await supervisor.stop()
             if spec.on_stop:
-                await spec.on_stop(state)
+                try:
+                    await asyncio.wait_for(spec.on_stop(state), timeout=10)
+                except Exception:
+                    log.warning("on_stop of %s did not finish cleanly", spec.name, exc_info=True)
             try:  # a drain stuck behind a pull in flight must not hold the shutdown
                 await asyncio.wait_for(state.nc.drain(), timeout=10)
             except Exception:

@@ -125,10 +125,15 @@ class Supervisor:
             hb.beat(self.start_grace)
             self.tasks.append(asyncio.create_task(self._supervise(name), name=name))
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Cancel every worker and wait for them, at most ``timeout`` seconds (a worker
+        that swallows its cancellation must not hold the service's shutdown)."""
         for t in self.tasks:
             t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=timeout)
+            for t in pending:
+                log.warning("worker %s did not stop within %ss", t.get_name(), timeout)
         self.tasks.clear()
 
     def problems(self) -> list[str]:
