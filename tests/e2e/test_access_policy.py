@@ -623,6 +623,10 @@ ROOT: dict[str, dict[str, Row]] = {
             "{ longestStalledItems(limit: 200) { item { id } code title } }", check_stalled
         ),
         "alertRules": Row("{ alertRules { source } }", forbidden_unless(READ_ALL)),
+        "alertReminderRules": Row(
+            "{ alertReminderRules { version templates { key text } } }",
+            forbidden_unless(READ_ALL),
+        ),
         "inbox": Row(
             "query($p: ID) { inbox(personId: $p) { id title body itemId } }",
             own_inbox,
