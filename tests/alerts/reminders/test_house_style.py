@@ -98,26 +98,48 @@ for _what in (
     )
 
 
+ANY = object()  # the limit is not known to the caller: any date or 今日 (once)
+
+
+def assert_house_style(
+    title: str,
+    body: str,
+    item: str = "DB-2018-0001“市政重点工程”",
+    units: str | set[str] = "金水源街道",
+    limit: str | None | object = ANY,
+) -> None:
+    """One text against the house style: a header, the unit (one of ``units``), the item
+    (code and “title”), full-width punctuation, and — when it asks for something — the
+    time limit once, at the end, as the only date (``limit`` None: it asks nothing)."""
+    assert body.startswith(m.HEADERS), body
+    assert body.endswith("。"), body
+    assert not HALF.search(body), f"half-width punctuation: {body}"
+    assert not HALF.search(title), title
+    named = {units} if isinstance(units, str) else units
+    assert any(f"{u}：" in body for u in named), (named, body)
+    assert item in body, body
+    asks = "请" in body
+    if limit is None or not asks:
+        assert limit is None or limit is ANY, f"asks for nothing: {body}"
+        assert "时限" not in body and not asks, body
+        assert not DATE.search(body), body
+        return
+    assert body.count("（时限：") == 1, body
+    found = re.search(r"（时限：([^）]*)）。$", body)
+    assert found, f"the limit is not at the end: {body}"
+    stated = found.group(1)
+    assert stated == "今日" or DATE.fullmatch(stated), body
+    if limit is not ANY:
+        assert stated == limit, body
+    # the limit is the only date in the text, written once
+    assert DATE.findall(body) == ([] if stated == "今日" else [stated]), body
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_text_follows_the_house_style(name: str) -> None:
     make, unit, limit = CASES[name]
     msg = make()
-    body = msg.body
-    assert body.startswith(m.HEADERS), body
-    assert body.endswith("。"), body
-    assert not HALF.search(body), f"half-width punctuation: {body}"
-    assert not HALF.search(msg.title), msg.title
-    assert f"{unit}：" in body, body
-    assert "DB-2018-0001“市政重点工程”" in body, body
-    if limit is None:
-        assert "时限" not in body and "请" not in body, body
-        assert not DATE.search(body), body
-    else:
-        assert body.count("（时限：") == 1, body
-        assert body.endswith(f"（时限：{limit}）。"), body
-        assert "请" in body, body
-        # the limit is the only date in the text, written once
-        assert DATE.findall(body) == ([] if limit == "今日" else [limit]), body
+    assert_house_style(msg.title, msg.body, units=unit, limit=limit)
 
 
 def test_a_limit_that_falls_today_reads_today() -> None:
