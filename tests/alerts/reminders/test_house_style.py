@@ -106,7 +106,7 @@ def assert_house_style(
     body: str,
     item: str = "DB-2018-0001“市政重点工程”",
     units: str | set[str] = "金水源街道",
-    limit: str | None | object = ANY,
+    limit: str | object | None = ANY,
 ) -> None:
     """One text against the house style: a header, the unit (one of ``units``), the item
     (code and “title”), full-width punctuation, and — when it asks for something — the
