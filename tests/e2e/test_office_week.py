@@ -187,6 +187,7 @@ async def test_a_week_of_office_work(
     )
     assert first["itemCreate"]["__typename"] == "ItemCreateSuccess", first
     other_id = first["itemCreate"]["item"]["id"]
+    other_code = first["itemCreate"]["item"]["code"]
 
     # create: the same matter handed down again is flagged; the office confirms
     overdue = TODAY - timedelta(days=5)
@@ -377,13 +378,20 @@ async def test_a_week_of_office_work(
 
     # every text anyone received about the item reads like the seed's message
     units = {EAST, WEST, WEST_RENAMED}
+    names = {
+        item_id: {f"{code}“{title}”", f"{code}“老旧小区供水管网改造”"},  # after / before the edit
+        other_id: {f"{other_code}“老旧小区供水管网改造工程”"},
+    }
     received = 0
+    kinds: set[str] = set()
     for name in person:
-        for n in await inbox(name):
-            assert_house_style(n["title"], n["body"], item=f"{code}“", units=units)
-            assert f"{code}“{title}”" in n["body"] or f"{code}“老旧小区供水管网改造”" in n["body"]
+        everything = (await office(INBOX, {"p": person[name]}))["inbox"]
+        for n in everything:
+            assert_house_style(n["title"], n["body"], item="“", units=units)
+            assert any(named in n["body"] for named in names[n["itemId"]]), n
             received += 1
-    kinds = {n["kind"] for name in person for n in await inbox(name)}
+            if n["itemId"] == item_id:
+                kinds.add(n["kind"])
     assert {"LEVEL_CHANGED", "ITEM_CHANGED", "NOTICE_UNACKED", "NOTICE_ESCALATION"} <= kinds
     assert received >= 8
 
