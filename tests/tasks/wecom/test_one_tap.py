@@ -143,7 +143,7 @@ async def test_pressing_sign_on_the_card_signs_the_item(
     sent = await wait_for(card)
     assert sent["card_type"] == "button_interaction"
     assert [b["text"] for b in sent["button_list"]] == ["签收", "退回", "去汇报"]
-    assert _button(sent, "去汇报")["url"] == f"https://ducha.example.gov.cn/m/items/{item}/report"
+    assert _button(sent, "去汇报")["url"] == f"https://ducha.example.gov.cn/m/items/{item}"
     assert not wecom.cards("zhou.du")  # another unit's supervisor gets no card
 
     # someone of another unit presses the same button: the same access check refuses
