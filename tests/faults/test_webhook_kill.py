@@ -122,6 +122,7 @@ async def test_dispatcher_killed_mid_delivery_loses_no_event(
             await wait_for(mid_delivery, timeout=120, interval=0.01)
             proc.send_signal(signal.SIGKILL)
             await asyncio.to_thread(proc.wait)
+            stack.procs.remove(proc)
             got_before_kill = len(arrived() & ids)
             unfinished = await _states(dsn)
             # the kill came mid-way: events were still to deliver (queued or not yet fanned out)
