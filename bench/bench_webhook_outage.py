@@ -145,6 +145,7 @@ async def run(stack: Stack, settings: Settings, outage_s: float) -> dict[str, An
         "failed_attempts_during_outage": failed_attempts,
         "drain_seconds": round(max(firsts.values()) - back_at, 1),
         "median_wait_after_return_s": round(sorted(firsts.values())[len(firsts) // 2] - back_at, 1),
+        "other_unit_events_produced": len(others),
         "other_unit_events_received": len({e["subject"] for e in receiver.events()} & others),
         "duplicates_received": len(ids) - len(set(ids)),
         "rejected_signatures": len(receiver.rejected),

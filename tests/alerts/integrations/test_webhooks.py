@@ -69,7 +69,7 @@ def config(settings: Settings) -> Settings:
         update={
             "webhook_allowed_hosts": "127.0.0.1",
             "webhook_require_https": False,
-            "webhook_backoff_scale": 0.0002,  # 5 s, 5 min, 30 min, 2 h, ... -> ms to seconds
+            "webhook_backoff_scale": 0.0002,  # 5 s, 30 s, ... 10 h -> 1 ms ... 7.2 s
             "webhook_dispatch_interval_seconds": 0.1,
         }
     )
