@@ -41,6 +41,19 @@ class Kind(StrEnum):
     NOTICE_ESCALATION = "NOTICE_ESCALATION"  # 通知单无人签阅 (to the leader and unit heads)
 
 
+# Reminders that ask a unit to act: to the unit's own people they go (over the WeCom
+# application) as a card whose 去汇报 jump opens the item's mobile report page.
+REPORT_LINK_KINDS: frozenset[Kind] = frozenset(
+    {Kind.REPORT_DUE, Kind.LEVEL_CHANGED, Kind.DEADLINE_NEAR, Kind.RED_CHASE}
+)
+
+
+def offers_report(kind: Kind, person_unit: str | None, units: Sequence[str]) -> bool:
+    """Whether a reminder of ``kind`` to someone of ``person_unit`` carries the 去汇报 jump:
+    only the units the reminder concerns report (leaders and the office do not)."""
+    return kind in REPORT_LINK_KINDS and person_unit is not None and person_unit in units
+
+
 DEFAULT_DEADLINE_OFFSETS: tuple[int, ...] = (3, 1)
 DEFAULT_ESCALATION_GRACE = 2
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.alerts.cards.domain import report_link
 from services.alerts.reminders import changes, messages, store
 from services.alerts.reminders import domain as reminders
 from services.alerts.reminders.domain import (
@@ -168,19 +169,28 @@ def notification_rows(
             message.body,
             "SENT" if channel == "INBOX" else "PENDING",
             at if channel == "INBOX" else None,
+            kw.get("link"),
         )
 
+    concerned = due.only_units or item.people.unit_ids
     for person in chosen:
         prefs = by_id[person.id]
         pid = UUID(person.id)
         if prefs.inbox:
             rows.append(row("INBOX", person.id, person_id=pid))
         if prefs.wecom_app and person.wecom_user_id:
-            rows.append(row("WECOM_APP", person.id, person_id=pid, address=person.wecom_user_id))
+            link = (
+                report_link(item.id)
+                if reminders.offers_report(due.kind, person.unit_id, concerned)
+                else None
+            )
+            rows.append(
+                row("WECOM_APP", person.id, person_id=pid, address=person.wecom_user_id, link=link)
+            )
         if prefs.email and person.email:
             rows.append(row("EMAIL", person.id, person_id=pid, address=person.email))
     if due.kind is not Kind.RED_ESCALATION:
-        for unit_id in due.only_units or item.people.unit_ids:
+        for unit_id in concerned:
             key = robot_keys.get(unit_id)
             if not key:
                 continue
