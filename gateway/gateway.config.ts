@@ -9,12 +9,15 @@ import {
   createRemoteJwksSigningKeyProvider,
   defineConfig,
   extractFromHeader,
+  useRateLimiting,
+  type GatewayPlugin,
 } from '@graphql-hive/gateway';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import {
   guardWebSocketConnections,
+  onlyForFields,
   useRequestShape,
   useResponseCap,
   useStableCodes,
@@ -102,6 +105,15 @@ if (!env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
 const webDist = env.WEB_DIST ?? join(here, '..', 'web', 'dist');
 const tasksBase = () => new URL(env.TASKS_URL ?? DEFAULT_URLS.TASKS).origin;
 
+const HEAVY_OPERATIONS = [
+  ['Mutation', 'ledgerImportItems'],
+  ['Mutation', 'organisationImport'],
+  ['Query', 'ledgerExport'],
+  ['Query', 'statisticsExport'],
+  ['Query', 'rankingsExport'],
+  ['Query', 'bulletinExport'],
+] as const;
+
 const port = Number(env.PORT ?? 4000);
 const selfHost = env.HOST && !['0.0.0.0', '::'].includes(env.HOST) ? env.HOST : '127.0.0.1';
 guardWebSocketConnections(WebSocketServer, () => `http://${selfHost}:${port}/graphql`);
@@ -167,21 +179,6 @@ export const gatewayConfig = defineConfig({
       graphql_gateway_subgraph_execute_errors: true,
     },
   } as never,
-  // Heavy operations (Excel imports and exports) are limited per caller.
-  rateLimiting: [
-    ['Mutation', 'ledgerImportItems'],
-    ['Mutation', 'organisationImport'],
-    ['Query', 'ledgerExport'],
-    ['Query', 'statisticsExport'],
-    ['Query', 'rankingsExport'],
-    ['Query', 'bulletinExport'],
-  ].map(([type, field]) => ({
-    type,
-    field,
-    max: Number(env.GATEWAY_HEAVY_LIMIT_PER_MINUTE ?? 30),
-    ttl: 60_000,
-    identifier: '{context.jwt.payload.sub}',
-  })),
   jwt: {
     signingKeyProviders,
     // the plugin option is tokenLookupLocations (a "lookupLocations" key is silently ignored)
@@ -197,7 +194,22 @@ export const gatewayConfig = defineConfig({
     reject: { missingToken: true, invalidToken: true },
     forward: { payload: true, token: true },
   },
-  plugins: () => [
+  plugins: (ctx) => [
+    // Heavy operations (Excel imports and exports) are limited per caller; the limiter only
+    // looks at operations that name one of them.
+    onlyForFields(
+      useRateLimiting({
+        config: HEAVY_OPERATIONS.map(([type, field]) => ({
+          type,
+          field,
+          max: Number(env.GATEWAY_HEAVY_LIMIT_PER_MINUTE ?? 30),
+          ttl: 60_000,
+          identifier: '{context.jwt.payload.sub}',
+        })),
+        cache: ctx.cache!,
+      }) as GatewayPlugin,
+      HEAVY_OPERATIONS.map(([, field]) => field),
+    ),
     // The web console (web/dist, built by `make run`) at this origin, and in development the
     // tasks service's sign-in routes under /auth/dev/ (one origin: no CORS needed).
     ...(existsSync(webDist) ? [useWebApp(webDist)] : []),
