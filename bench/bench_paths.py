@@ -42,8 +42,8 @@ ITEMS = 2200
 SECONDS = float(os.environ.get("BENCH_PATHS_SECONDS", "6"))
 BACKLOG = int(os.environ.get("BENCH_PATHS_BACKLOG", "20000"))
 CHART = Path(os.environ.get("BENCH_PATHS_CHART", "bench-paths.png"))
-# 0: each service in one process (consumers beside the API) instead of the API/worker split
-SPLIT = os.environ.get("BENCH_PATHS_SPLIT", "1") not in ("0", "false")
+# 1: each service as an API process and a worker process (ADR 0021: not the default)
+SPLIT = os.environ.get("BENCH_PATHS_SPLIT", "0") not in ("0", "false")
 
 ITEM_GATEWAY = (
     "query($id: ID!) { item(id: $id) { id code title state deadline leadUnit { name } } }"

@@ -252,6 +252,7 @@ def create_app(
                 settings.consumer_ack_wait_seconds,
                 retry_max=settings.consumer_retry_max_seconds,
                 stuck_after=settings.worker_stuck_seconds,
+                committed=state.relay.wake,
             )
             for sub in (spec.subscriptions() if runs_work else [])
         ]
