@@ -176,7 +176,13 @@ async def run(
 ) -> dict[str, Any]:
     token = mint_token(settings, str(uuid.uuid4()), ["SUPERVISION_OFFICE"])
     headers = {"authorization": f"Bearer {token}"}
-    client = httpx.AsyncClient(headers=headers, limits=httpx.Limits(max_connections=64), timeout=60)
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends (a reused one it just
+    # closed is a ReadError), e.g. after the event-latency and backlog phases
+    client = httpx.AsyncClient(
+        headers=headers,
+        limits=httpx.Limits(max_connections=64, keepalive_expiry=2),
+        timeout=60,
+    )
     pool = await asyncpg.create_pool(stack.database_url, min_size=4, max_size=16)
     assert pool is not None
 
