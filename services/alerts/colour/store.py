@@ -32,9 +32,10 @@ async def upsert_facts(
     version: int,
     units: list[dict[str, Any]],
     last_report_at: datetime | None,
-) -> None:
-    """Write the item's facts from a tasks snapshot; the colour columns are left alone."""
-    await conn.execute(
+) -> asyncpg.Record:
+    """Write the item's facts from a tasks snapshot; the colour columns are left alone.
+    Returns the row as ``get_item_facts`` reads it (no second read to evaluate it)."""
+    return await conn.fetchrow(  # type: ignore[no-any-return]
         "INSERT INTO items (id, code, title, source, state, start_date, deadline,"
         " original_deadline, lead_unit_id, co_unit_ids, snapshot, version, reporting_cycle,"
         " plan_nodes, units, last_report_at, responsible_leader_id, owner_ids)"
@@ -47,7 +48,8 @@ async def upsert_facts(
         "  reporting_cycle = EXCLUDED.reporting_cycle, plan_nodes = EXCLUDED.plan_nodes,"
         "  units = EXCLUDED.units, last_report_at = EXCLUDED.last_report_at,"
         "  responsible_leader_id = EXCLUDED.responsible_leader_id,"
-        "  owner_ids = EXCLUDED.owner_ids, updated_at = now()",
+        "  owner_ids = EXCLUDED.owner_ids, updated_at = now()"
+        f" RETURNING {FACT_COLUMNS}",
         UUID(snapshot["id"]),
         snapshot["code"],
         snapshot["title"],
