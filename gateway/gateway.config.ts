@@ -18,7 +18,7 @@ import {
   useResponseCap,
   useStableCodes,
 } from './edges.ts';
-import { useDevSignIn, useWebApp } from './web.ts';
+import { useAuthRoutes, useWebApp } from './web.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -153,10 +153,10 @@ export const gatewayConfig = defineConfig({
     forward: { payload: true, token: true },
   },
   plugins: () => [
-    // The web console (web/dist, built by `make run`) at this origin, and in development the
-    // tasks service's sign-in routes under /auth/dev/ (one origin: no CORS needed).
+    // The web console (web/dist, built by `make run`) at this origin, and the tasks
+    // service's sign-in routes under /auth/ (one origin: no CORS, a first-party cookie).
     ...(existsSync(webDist) ? [useWebApp(webDist)] : []),
-    ...(devMode ? [useDevSignIn(tasksBase())] : []),
+    useAuthRoutes(tasksBase(), devMode),
     useRequestShape(num('GATEWAY_MAX_BODY_BYTES', 1_048_576)),
     maxAliasesPlugin({ n: num('GATEWAY_MAX_ALIASES', 30), allowList: [] }),
     useResponseCap(num('GATEWAY_MAX_RESPONSE_BYTES', 8_388_608)),

@@ -1,5 +1,5 @@
-// Serving the web console from the gateway's own origin, and (development only) the tasks
-// service's sign-in routes. Both answer in onRequest, before any GraphQL or JWT handling.
+// Serving the web console from the gateway's own origin, and the tasks service's sign-in
+// routes (the development ones only in development). Both answer in onRequest, before any GraphQL or JWT handling.
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
@@ -67,25 +67,35 @@ export function useWebApp(distDir: string): GatewayPlugin {
   };
 }
 
-/** /auth/dev/* → the tasks service (which refuses unless DEV_MODE). */
-export function useDevSignIn(tasksOrigin: string): GatewayPlugin {
+// The sign-in routes of the tasks service (ADR 0022) the browser may reach at this origin.
+const AUTH_ROUTES = ['/auth/options', '/auth/wecom/start', '/auth/wecom/exchange', '/auth/refresh', '/auth/signout'];
+// request headers passed on (the refresh cookie, the CSRF header) and answer headers kept
+const PASS_IN = ['content-type', 'cookie', 'x-ducha-csrf', 'x-request-id'];
+
+/** /auth/* → the tasks service: the WeCom sign-in always, /auth/dev/* only in development
+ *  (the tasks service refuses those unless DEV_MODE too). The refresh cookie passes both
+ *  ways, so it stays first-party and HttpOnly at this one origin. */
+export function useAuthRoutes(tasksOrigin: string, devMode: boolean): GatewayPlugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
-      if (!url.pathname.startsWith('/auth/dev/')) return;
+      const known = AUTH_ROUTES.includes(url.pathname) || (devMode && url.pathname.startsWith('/auth/dev/'));
+      if (!known) return;
       return (async () => {
-        const init: RequestInit = {
-          method: request.method,
-          headers: { 'content-type': request.headers.get('content-type') ?? 'application/json' },
-        };
+        const headers: Record<string, string> = {};
+        for (const name of PASS_IN) {
+          const value = request.headers.get(name);
+          if (value) headers[name] = value;
+        }
+        const init: RequestInit = { method: request.method, headers };
         if (request.method === 'POST') init.body = await request.text();
         try {
-          const upstream = await fetch(tasksOrigin + url.pathname, init);
-          endResponse(
-            new fetchAPI.Response(await upstream.text(), {
-              status: upstream.status,
-              headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-            }),
-          );
+          const upstream = await fetch(tasksOrigin + url.pathname, { ...init, redirect: 'manual' });
+          const out = new fetchAPI.Headers({
+            'content-type': 'application/json; charset=utf-8',
+            'cache-control': 'no-store',
+          });
+          for (const cookie of upstream.headers.getSetCookie()) out.append('set-cookie', cookie);
+          endResponse(new fetchAPI.Response(await upstream.text(), { status: upstream.status, headers: out }));
         } catch {
           endResponse(new fetchAPI.Response(JSON.stringify({ error: '任务服务不可用' }), { status: 502 }));
         }

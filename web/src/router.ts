@@ -1,6 +1,6 @@
 // Every page is its own chunk: the phone pages never load Element Plus or ECharts.
 import { createRouter, createWebHistory, type RouteLocationNormalized } from 'vue-router';
-import { hasRole, homeFor, session } from './lib/session';
+import { hasRole, homeFor, renewSession, session } from './lib/session';
 
 const OFFICE = ['SUPERVISION_OFFICE', 'LEADER'];
 const UNIT = ['UNIT_SUPERVISOR', 'UNIT_HEAD'];
@@ -42,8 +42,10 @@ export const router = createRouter({
   ],
 });
 
-router.beforeEach((to: RouteLocationNormalized) => {
+router.beforeEach(async (to: RouteLocationNormalized) => {
   if (to.meta.public) return true;
+  // a WeCom session whose token ran out (the tab slept) renews from its cookie first
+  if (!session.token && session.renewable) await renewSession();
   if (!session.token) return { path: '/signin', query: { next: to.fullPath } };
   if (to.meta.roles && !hasRole(...to.meta.roles)) return { path: '/forbidden', query: { from: to.fullPath } };
   return true;
