@@ -8,6 +8,7 @@ import {
   createRemoteJwksSigningKeyProvider,
   defineConfig,
   extractFromHeader,
+  usePrometheus,
 } from '@graphql-hive/gateway';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { GraphQLError } from 'graphql';
@@ -18,7 +19,7 @@ import {
   useResponseCap,
   useStableCodes,
 } from './edges.ts';
-import { useAuthRoutes, useWebApp } from './web.ts';
+import { useAuthRoutes, useInternalOnly, useWebApp } from './web.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -121,7 +122,7 @@ export const gatewayConfig = defineConfig({
           return !(Array.isArray(ops) && ops.includes('introspect'));
         },
       },
-  prometheus: { metrics: true, endpoint: '/metrics' } as never,
+  // prometheus: registered in `plugins` below, after the guard that keeps /metrics internal
   // Heavy operations (Excel imports and exports) are limited per caller.
   rateLimiting: [
     ['Mutation', 'ledgerImportItems'],
@@ -152,7 +153,11 @@ export const gatewayConfig = defineConfig({
     reject: { missingToken: true, invalidToken: true },
     forward: { payload: true, token: true },
   },
-  plugins: () => [
+  plugins: (ctx) => [
+    // the Ingress publishes `/` (the web app): metrics stay in the cluster (the built-in
+    // /healthcheck and /readiness answer before any plugin; they tell only up or down)
+    useInternalOnly(['/metrics']),
+    usePrometheus({ metrics: true, endpoint: '/metrics', log: ctx.log } as never),
     // The web console (web/dist, built by `make run`) at this origin, and the tasks
     // service's sign-in routes under /auth/ (one origin: no CORS, a first-party cookie).
     ...(existsSync(webDist) ? [useWebApp(webDist)] : []),

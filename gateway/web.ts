@@ -1,5 +1,6 @@
 // Serving the web console from the gateway's own origin, and the tasks service's sign-in
-// routes (the development ones only in development). Both answer in onRequest, before any GraphQL or JWT handling.
+// routes (the development ones only in development). Both answer in onRequest, before any
+// GraphQL or JWT handling.
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
@@ -100,6 +101,19 @@ export function useAuthRoutes(tasksOrigin: string, devMode: boolean): GatewayPlu
           endResponse(new fetchAPI.Response(JSON.stringify({ error: '任务服务不可用' }), { status: 502 }));
         }
       })();
+    },
+  };
+}
+
+/** Paths only the cluster may reach (kubelet probes and Prometheus call the pod directly).
+ *  The Ingress routes `/` to this gateway, so these would be public through it: a request
+ *  the Ingress forwarded (it always adds X-Forwarded-For) gets 404 here. */
+export function useInternalOnly(paths: string[]): GatewayPlugin {
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!paths.includes(url.pathname)) return;
+      if (!request.headers.has('x-forwarded-for') && !request.headers.has('forwarded')) return;
+      endResponse(new fetchAPI.Response('Not Found', { status: 404, headers: { 'content-type': 'text/plain' } }));
     },
   };
 }

@@ -53,6 +53,11 @@ def test_gateway_answers_probes_with_the_rendered_environment(overlay: str, tmp_
         ]
         metrics = httpx.get(f"http://127.0.0.1:{port}{metrics_path}", timeout=5)
         assert metrics.status_code == 200 and "# TYPE" in metrics.text
+        # the Ingress routes `/` here too: what it forwards (X-Forwarded-For) gets no
+        # metrics, so they stay inside the cluster (the probes answer only up or down)
+        forwarded = {"x-forwarded-for": "203.0.113.9"}
+        r = httpx.get(f"http://127.0.0.1:{port}{metrics_path}", headers=forwarded, timeout=5)
+        assert r.status_code == 404 and "# TYPE" not in r.text
     finally:
         proc.terminate()
         try:
