@@ -1,8 +1,9 @@
 // Serving the web console from the gateway's own origin, and the tasks service's sign-in
 // routes (the development ones only in development). Both answer in onRequest, before any
 // GraphQL or JWT handling.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 
 const TYPES: Record<string, string> = {
@@ -19,13 +20,27 @@ const TYPES: Record<string, string> = {
 // paths the gateway itself answers
 const OWN = ['/graphql', '/healthcheck', '/readiness', '/metrics', '/auth/'];
 
-function file(path: string): { size: number } | undefined {
+function file(path: string): { size: number; mtimeMs: number } | undefined {
   try {
     const st = statSync(path);
-    return st.isFile() ? { size: st.size } : undefined;
+    return st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs } : undefined;
   } catch {
     return undefined;
   }
+}
+
+// Text files go out gzipped to browsers that take it (a phone on 4G loads ~85 KB of script
+// instead of ~300 KB), compressed once per file version and kept: the built app is a few MB.
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.txt']);
+const gzipped = new Map<string, { key: string; body: Uint8Array }>();
+
+function gzipOf(path: string, found: { size: number; mtimeMs: number }): Uint8Array {
+  const key = `${found.size}:${found.mtimeMs}`;
+  const hit = gzipped.get(path);
+  if (hit?.key === key) return hit.body;
+  const body = new Uint8Array(gzipSync(readFileSync(path), { level: 9 }));
+  gzipped.set(path, { key, body });
+  return body;
 }
 
 /** Files of the built web app; any other page path gets index.html (client-side routes). */
@@ -61,6 +76,16 @@ export function useWebApp(distDir: string): GatewayPlugin {
         headers['content-security-policy'] =
           "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
         headers['referrer-policy'] = 'same-origin';
+      }
+      const gzip =
+        COMPRESSIBLE.has(extname(path)) && /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+      headers['vary'] = 'accept-encoding';
+      if (gzip) {
+        const packed = gzipOf(path, found);
+        headers['content-encoding'] = 'gzip';
+        headers['content-length'] = String(packed.byteLength);
+        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : packed, { status: 200, headers }));
+        return;
       }
       const body = request.method === 'HEAD' ? null : (createReadStream(path) as unknown as ReadableStream);
       endResponse(new fetchAPI.Response(body, { status: 200, headers }));
