@@ -82,6 +82,14 @@ def test_gateway_answers_probes_with_the_rendered_environment(overlay: str, tmp_
         assert int(packed.headers["content-length"]) < len(script) / 10
         assert "immutable" in packed.headers["cache-control"]
         assert httpx.get(f"http://127.0.0.1:{port}/assets/gone.js", timeout=5).status_code == 404
+
+        # WeCom sign-in's routes go to tasks (here unreachable: 502, not the JWT plugin's
+        # 401); the development sign-in is not passed on in production
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.post(f"{base}/auth/refresh", timeout=5).status_code == 502
+        assert httpx.get(f"{base}/auth/options", timeout=5).status_code == 502
+        dev = httpx.post(f"{base}/auth/dev/token", json={"personId": "x"}, timeout=5)
+        assert dev.status_code != 502 and "token" not in dev.text
     finally:
         proc.terminate()
         try:
