@@ -243,7 +243,7 @@ def main(results: dict[str, Any]) -> None:
             asyncio.run(demo.load(dsn, progress=False))
             items = asyncio.run(wait_quiet(dsn, nats_url))
             print(
-                f"demo district loaded and coloured: {items} items in {time.perf_counter() - t0:.0f} s"
+                f"demo loaded, coloured, stack idle: {items} items, {time.perf_counter() - t0:.0f} s"
             )
             session = asyncio.run(office_session(dsn, settings))
             pages = asyncio.run(measure(stack.gateway_url.removesuffix("/graphql"), session))

@@ -4,6 +4,8 @@ import {
   Client,
   cacheExchange,
   fetchExchange,
+  makeOperation,
+  mapExchange,
   subscriptionExchange,
   type AnyVariables,
   type TypedDocumentNode,
@@ -64,11 +66,27 @@ export function resetSocket(): void {
   socket.lostSince = null;
 }
 
+// Answers a prefetch brought in, by operation key, until when they count as fresh: the page's
+// own cache-and-network query then takes them from the cache without asking again at once.
+const FRESH_MS = 3000;
+const prefetched = new Map<number, number>();
+
+const freshPrefetch = mapExchange({
+  onOperation(operation) {
+    const until = prefetched.get(operation.key);
+    if (until === undefined || operation.kind !== 'query') return operation;
+    prefetched.delete(operation.key);
+    if (until < Date.now() || operation.context.requestPolicy !== 'cache-and-network') return operation;
+    return makeOperation(operation.kind, operation, { ...operation.context, requestPolicy: 'cache-first' });
+  },
+});
+
 export const client = new Client({
   url: '/graphql',
   preferGetMethod: false,
   requestPolicy: 'cache-and-network',
   exchanges: [
+    freshPrefetch,
     cacheExchange,
     fetchExchange,
     subscriptionExchange({
@@ -98,5 +116,11 @@ export function prefetch<Data, Variables extends AnyVariables>(
   query: TypedDocumentNode<Data, Variables>,
   variables: Variables,
 ): void {
-  void client.query(query, variables).toPromise();
+  // network-only: the answer must be new (a cached one would be taken as fresh below)
+  void client
+    .query(query, variables, { requestPolicy: 'network-only' })
+    .toPromise()
+    .then((result) => {
+      if (!result.error) prefetched.set(result.operation.key, Date.now() + FRESH_MS);
+    });
 }
