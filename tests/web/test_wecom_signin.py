@@ -129,12 +129,16 @@ async def test_inside_wecom_the_page_signs_in_through_the_authorize_redirect(
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/auth"
     assert "ducha_refresh" not in await page.evaluate("document.cookie")
 
-    # the page renews its token from the cookie (what its timer does before expiry)
+    # the page renews its token from the cookie (what its timer does before expiry), and
+    # the refresh cookie is rotated
     renewed = await page.evaluate(
         "async () => { const r = await fetch('/auth/refresh', {method: 'POST',"
         " headers: {'x-ducha-csrf': '1'}}); return [r.status, (await r.json()).token]; }"
     )
-    assert renewed[0] == 200 and renewed[1] and renewed[1] != first_token
+    assert renewed[0] == 200 and renewed[1].count(".") == 2
+    rotated = next(c for c in await ctx.cookies() if c["name"] == "ducha_refresh")
+    assert rotated["value"] != cookie["value"] and rotated["httpOnly"]
+    assert first_token
 
     # sign-out revokes the session on the server
     await page.get_by_role("button", name="退出").click()
