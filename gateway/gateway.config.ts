@@ -10,6 +10,7 @@ import {
   defineConfig,
   extractFromHeader,
   useRateLimiting,
+  usePrometheus,
   type GatewayPlugin,
 } from '@graphql-hive/gateway';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
@@ -23,7 +24,7 @@ import {
   useResponseCap,
   useStableCodes,
 } from './edges.ts';
-import { useDevSignIn, useWebApp } from './web.ts';
+import { useAuthRoutes, useInternalOnly, useWebApp } from './web.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -119,6 +120,24 @@ const port = Number(env.PORT ?? 4000);
 const selfHost = env.HOST && !['0.0.0.0', '::'].includes(env.HOST) ? env.HOST : '127.0.0.1';
 guardWebSocketConnections(WebSocketServer, () => `http://${selfHost}:${port}/graphql`);
 
+const PROMETHEUS_METRICS = {
+  graphql_envelop_deprecated_field: false,
+  graphql_envelop_request: false,
+  graphql_envelop_request_duration: false,
+  graphql_envelop_request_time_summary: false,
+  graphql_envelop_phase_parse: false,
+  graphql_envelop_phase_validate: false,
+  graphql_envelop_phase_context: false,
+  graphql_envelop_phase_execute: false,
+  graphql_envelop_phase_subscribe: false,
+  graphql_envelop_error_result: true,
+  graphql_envelop_schema_change: true,
+  graphql_yoga_http_duration: true,
+  graphql_gateway_fetch_duration: true,
+  graphql_gateway_subgraph_execute_duration: true,
+  graphql_gateway_subgraph_execute_errors: true,
+};
+
 export const gatewayConfig = defineConfig({
   supergraph,
   // Query plans from the Rust planner (Hive Router's, ADR 0020): 15–40% less gateway CPU
@@ -161,29 +180,7 @@ export const gatewayConfig = defineConfig({
           return !(Array.isArray(ops) && ops.includes('introspect'));
         },
       },
-  // Request latency and errors, subgraph fetches and executions; not the per-phase
-  // histograms, the summary or the deprecated-field walk over every document (ADR 0020: the
-  // full default set was a tenth of the gateway's busy time).
-  prometheus: {
-    endpoint: '/metrics',
-    metrics: {
-      graphql_envelop_deprecated_field: false,
-      graphql_envelop_request: false,
-      graphql_envelop_request_duration: false,
-      graphql_envelop_request_time_summary: false,
-      graphql_envelop_phase_parse: false,
-      graphql_envelop_phase_validate: false,
-      graphql_envelop_phase_context: false,
-      graphql_envelop_phase_execute: false,
-      graphql_envelop_phase_subscribe: false,
-      graphql_envelop_error_result: true,
-      graphql_envelop_schema_change: true,
-      graphql_yoga_http_duration: true,
-      graphql_gateway_fetch_duration: true,
-      graphql_gateway_subgraph_execute_duration: true,
-      graphql_gateway_subgraph_execute_errors: true,
-    },
-  } as never,
+  // prometheus: registered in `plugins` below, after the guard that keeps /metrics internal
   jwt: {
     signingKeyProviders,
     // the plugin option is tokenLookupLocations (a "lookupLocations" key is silently ignored)
@@ -215,10 +212,17 @@ export const gatewayConfig = defineConfig({
       }) as GatewayPlugin,
       HEAVY_OPERATIONS.map(([, field]) => field),
     ),
-    // The web console (web/dist, built by `make run`) at this origin, and in development the
-    // tasks service's sign-in routes under /auth/dev/ (one origin: no CORS needed).
+    // the Ingress publishes `/` (the web app): metrics stay in the cluster (the built-in
+    // /healthcheck and /readiness answer before any plugin; they tell only up or down)
+    useInternalOnly(['/metrics']),
+    // Request latency and errors, subgraph fetches and executions; not the per-phase
+    // histograms, the summary or the deprecated-field walk over every document (ADR 0020: the
+    // full default set was a tenth of the gateway's busy time).
+    usePrometheus({ metrics: PROMETHEUS_METRICS, endpoint: '/metrics', log: ctx.log } as never),
+    // The web console (web/dist, built by `make run`) at this origin, and the tasks
+    // service's sign-in routes under /auth/ (one origin: no CORS, a first-party cookie).
     ...(existsSync(webDist) ? [useWebApp(webDist)] : []),
-    ...(devMode ? [useDevSignIn(tasksBase())] : []),
+    useAuthRoutes(tasksBase(), devMode),
     useRequestShape(num('GATEWAY_MAX_BODY_BYTES', 1_048_576)),
     maxAliasesPlugin({ n: num('GATEWAY_MAX_ALIASES', 30), allowList: [] }),
     useResponseCap(num('GATEWAY_MAX_RESPONSE_BYTES', 8_388_608)),
