@@ -16,9 +16,12 @@ export function useDirectory() {
     // not a person of the district: a service or integration account (its subject is shown)
     return p ? p.name : `系统账号（${id.length > 12 ? id.slice(0, 8) : id}）`;
   }
+  function personUnit(id: string | null | undefined): string {
+    return (id && personById.value.get(id)?.unit?.name) || '—';
+  }
   function unitName(id: string | null | undefined): string {
     if (!id) return '—';
     return unitById.value.get(id)?.name ?? '（已撤销单位）';
   }
-  return { q, people, units, leaders, personName, unitName };
+  return { q, people, units, leaders, personName, personUnit, unitName };
 }
