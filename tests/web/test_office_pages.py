@@ -155,6 +155,8 @@ async def office_page(browser: Browser, w: World) -> Page:
 
 
 async def check_page(page: Page, shots: Path, name: str) -> None:
+    # Element Plus's loading mask fades out after the data arrived
+    await page.wait_for_function("!document.querySelector('.el-loading-mask')")
     await screenshot(page, shots, name)
     violations = await serious_axe_violations(page)
     assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)
@@ -395,9 +397,11 @@ async def test_notices_statistics_rules_and_log_pages(
     await check_page(page, shots, "office-alert-rules")
 
     await page.goto(f"{w.origin}/console/notifications")
-    await expect(page.get_by_test_id("notification-log")).to_be_visible()
-    await pick(page, "log-state", "已跳过")
-    await expect(page.get_by_test_id("notification-log")).to_be_visible()
+    log = page.get_by_test_id("notification-log")
+    await expect(log).to_be_visible()  # the dead ones first (none here)
+    await pick(page, "log-state", "已送达")
+    sent = (await w.api("{ notificationLog(state: SENT, first: 200) { id } }"))["notificationLog"]
+    await expect(log.locator("tbody tr")).to_have_count(len(sent))
     await check_page(page, shots, "office-notifications")
 
 
