@@ -633,6 +633,10 @@ ROOT: dict[str, dict[str, Row]] = {
             check_alerted,
         ),
         "alertRules": Row("{ alertRules { source } }", forbidden_unless(READ_ALL)),
+        "alertReminderRules": Row(
+            "{ alertReminderRules { version templates { key text } } }",
+            forbidden_unless(READ_ALL),
+        ),
         "inbox": Row(
             "query($p: ID) { inbox(personId: $p) { id title body itemId } }",
             own_inbox,
