@@ -356,6 +356,49 @@ async def test_item_page_history_names_and_office_moves(
     await check_page(page, shots, "office-item-moves")
 
 
+async def test_item_edit_transfer_and_instruction_on_behalf(browser: Browser, world: World) -> None:
+    w = world
+    page = await office_page(browser, w)
+    await page.goto(f"{w.origin}/console/items/{w.late}")
+    detail = page.get_by_test_id("item-detail")
+    history = page.get_by_test_id("history")
+    await expect(detail).to_contain_text("乙街道")
+
+    await page.get_by_role("button", name="修改").click()
+    dialog = page.get_by_test_id("move-dialog")
+    await dialog.get_by_label("工作内容").fill("改造提升3个农贸市场，完善排水和消防设施。")
+    await dialog.get_by_text("每月").click()
+    await dialog.get_by_test_id("move-submit").click()
+    await expect(dialog).to_be_hidden()
+    await expect(detail).to_contain_text("完善排水和消防设施")
+    await expect(history).to_contain_text("修改事项")
+
+    await page.get_by_role("button", name="转办").click()
+    dialog = page.get_by_test_id("move-dialog")
+    await dialog.get_by_test_id("move-submit").click()  # no unit chosen, no reason
+    await expect(dialog.locator(".el-form-item__error").first).to_be_visible()
+    await dialog.get_by_label("转至单位").click()
+    await page.locator(".el-select-dropdown__item:visible", has_text="甲街道").click()
+    await dialog.get_by_label("转办理由").fill("市场产权属甲街道")
+    await dialog.get_by_test_id("move-submit").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.get_by_test_id("assignments")).to_contain_text(
+        "转办至甲街道：市场产权属甲街道"
+    )
+    await expect(history).to_contain_text("转办")
+
+    await page.get_by_role("button", name="代录批示").click()
+    dialog = page.get_by_test_id("move-dialog")
+    await dialog.get_by_label("批示领导").click()
+    await page.locator(".el-select-dropdown__item:visible", has_text="陈区长").click()
+    await dialog.get_by_label("批示内容").fill("请甲街道牵头，月底前拿出方案。")
+    await dialog.get_by_test_id("move-submit").click()
+    await expect(dialog).to_be_hidden()
+    instructions = page.get_by_test_id("instructions")
+    await expect(instructions).to_contain_text("陈区长")
+    await expect(instructions).to_contain_text("王督查代录，待领导确认")
+
+
 async def test_queue_verifies_completion_and_decides_extension(
     browser: Browser, world: World, shots: Path
 ) -> None:
