@@ -40,6 +40,13 @@ export const router = createRouter({
         { path: 'items/new', component: () => import('./pages/console/ItemCreate.vue'), meta: { roles: ['SUPERVISION_OFFICE'], title: '立项交办' } },
         { path: 'items/:id', component: () => import('./pages/console/ItemDetail.vue'), meta: { title: '事项详情' } },
         { path: 'performance', component: () => import('./pages/console/Performance.vue'), meta: { title: '我的政绩档案' } },
+        // 督查办 pages (pages/office)
+        { path: 'queue', component: () => import('./pages/office/Queue.vue'), meta: { roles: ['SUPERVISION_OFFICE'], title: '核查审批' } },
+        { path: 'notices', component: () => import('./pages/office/Notices.vue'), meta: { roles: ['SUPERVISION_OFFICE'], title: '督查通知单' } },
+        { path: 'ledger', component: () => import('./pages/office/Ledger.vue'), meta: { roles: OFFICE, title: '台账导入导出' } },
+        { path: 'statistics', component: () => import('./pages/office/Statistics.vue'), meta: { roles: OFFICE, title: '统计分析' } },
+        { path: 'alert-rules', component: () => import('./pages/office/AlertSettings.vue'), meta: { roles: OFFICE, title: '预警规则' } },
+        { path: 'notifications', component: () => import('./pages/office/NotificationLog.vue'), meta: { roles: OFFICE, title: '通知投递记录' } },
       ],
     },
     {

@@ -327,6 +327,34 @@ async def list_items_by_level(
     )
 
 
+async def list_items_filtered(
+    conn: asyncpg.Connection,
+    levels: Sequence[str],
+    limit: int,
+    scope: Scope | None,
+    unit_id: UUID | None = None,
+    sources: Sequence[str] | None = None,
+    year: int | None = None,
+) -> list[asyncpg.Record]:
+    """Open items of the given colours the caller reads, of one unit, some sources and the
+    year of their start date; the most recent colour change first."""
+    cond, args = visible(scope, 6)
+    return await conn.fetch(
+        "SELECT id, code, title, source, level, reason, level_since, deadline, unit_ids"
+        f" FROM items WHERE level = ANY($1::text[]) AND {OPEN}"
+        " AND ($3::uuid IS NULL OR $3::uuid = ANY(unit_ids))"
+        " AND ($4::text[] IS NULL OR source = ANY($4::text[]))"
+        " AND ($5::int IS NULL OR extract(year FROM start_date)::int = $5)"
+        f" AND {cond} ORDER BY level_since DESC NULLS LAST, id LIMIT $2",
+        list(levels),
+        limit,
+        unit_id,
+        list(sources) if sources else None,
+        year,
+        *args,
+    )
+
+
 # -- rebuild (``ducha alerts-rebuild``) ---------------------------------------------------
 
 
