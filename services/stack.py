@@ -108,6 +108,8 @@ class Stack:
     # each service as an API process and a worker process (ADR 0021)
     split_roles: bool = False
     worker_ports: dict[str, int] = field(default_factory=dict)
+    # how much lower a worker process's CPU priority is than its API process (nice steps)
+    worker_nice: int = 10
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -167,6 +169,8 @@ class Stack:
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # a worker yields the cores to the API processes (ADR 0021)
+            preexec_fn=(lambda: os.nice(self.worker_nice)) if role == "worker" else None,
         )
         self.procs.append(proc)
         return proc
