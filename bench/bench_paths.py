@@ -42,8 +42,9 @@ ITEMS = 2200
 SECONDS = float(os.environ.get("BENCH_PATHS_SECONDS", "6"))
 BACKLOG = int(os.environ.get("BENCH_PATHS_BACKLOG", "20000"))
 CHART = Path(os.environ.get("BENCH_PATHS_CHART", "bench-paths.png"))
-# 1: each service as an API process and a worker process (ADR 0021: not the default)
-SPLIT = os.environ.get("BENCH_PATHS_SPLIT", "0") not in ("0", "false")
+# each service as an API process and a lower-priority worker process, as `ducha run` and
+# Kubernetes run it (ADR 0021); BENCH_PATHS_SPLIT=0 measures one process per service
+SPLIT = os.environ.get("BENCH_PATHS_SPLIT", "1") not in ("0", "false")
 
 ITEM_GATEWAY = (
     "query($id: ID!) { item(id: $id) { id code title state deadline leadUnit { name } } }"

@@ -295,7 +295,8 @@ def run_stack(demo: str = "ask") -> None:
         )
         migrate_all(dsn)
         load_demo = _wants_demo(dsn, demo, external=bool(settings.database_url))
-        stack = Stack(data_dir, dsn, nats_url, settings.signing_secret())
+        # each service as an API process and a lower-priority worker process (ADR 0021)
+        stack = Stack(data_dir, dsn, nats_url, settings.signing_secret(), split_roles=True)
         marker = data_dir / "demo-clock"
         if load_demo:
             marker.write_text(_demo_clock())
