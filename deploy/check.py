@@ -14,6 +14,12 @@
    WeCom sign-in's WEB_BASE_URL must be that host (ADR 0022).
 6. Secrets (WeCom corp secret, callback token and AES key, JWT and SMTP secrets) are
    never a literal in a ConfigMap or a container's env: only secretKeyRefs.
+7. Roles (ADR 0021): each service with event consumers or jobs runs as an API
+   Deployment `ducha-<svc>` (`serve <svc> --role api`, with its Service, HPA and PDB) and
+   a worker Deployment `ducha-<svc>-worker` (`--role worker`, fixed replicas, no Service
+   or HPA, a smaller CPU request than the API, the API's service account and env);
+   tasks, which has neither, is one `--role all` Deployment. A worker's only ingress
+   is the monitoring namespace on its metrics port.
 
 Usage: python deploy/check.py [--out DIR] [overlay ...]   (default: every overlay)
 """
@@ -51,6 +57,11 @@ NATS_STATEFULSET = "ducha-nats"
 GATEWAY_SERVICE = "ducha-gateway"
 GATEWAY_CONFIG = "ducha-gateway-config"
 TASKS_CONFIG = "ducha-tasks-config"
+# ADR 0021: services split into an API and a worker Deployment, and the one that is not
+# (tasks has no consumers or jobs; tests/deploy ties both lists to services.registry)
+SPLIT_SERVICES = ("alerts", "evaluation")
+WHOLE_SERVICES = ("tasks",)
+MONITORING_NAMESPACE = "monitoring"
 SECRET_NAMES = {
     "JWT_SECRET",
     "JWT_PUBLIC_KEY",
@@ -219,6 +230,154 @@ def validate_secrets(resources: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def serve_role(c: dict[str, Any]) -> str | None:
+    """The `--role` of a `ducha serve` container (`all` when not given), else None."""
+    args = [str(a) for a in c.get("args", [])]
+    if c.get("command") != ["ducha"] or args[:1] != ["serve"]:
+        return None
+    return args[args.index("--role") + 1] if "--role" in args[:-1] else "all"
+
+
+def cpu_millis(quantity: str | int | float) -> float:
+    text = str(quantity)
+    return float(text[:-1]) if text.endswith("m") else float(text) * 1000
+
+
+def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if set(selector) - {"matchLabels"}:
+        raise ValueError(f"only matchLabels selectors are checked, not {sorted(selector)}")
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+
+
+def _deployments(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] == "Deployment"}
+
+
+def _main_container(d: dict[str, Any], service: str) -> dict[str, Any] | None:
+    found = [c for c in d["spec"]["template"]["spec"]["containers"] if c["name"] == service]
+    return found[0] if len(found) == 1 else None
+
+
+def _worker_ingress(
+    resources: list[dict[str, Any]], worker: dict[str, Any], c: dict[str, Any]
+) -> list[str]:
+    """A worker listens on its probe and metrics ports; only Prometheus (the monitoring
+    namespace) may reach it, and only on the metrics port."""
+    name = worker["metadata"]["name"]
+    labels = worker["spec"]["template"]["metadata"]["labels"]
+    namespace = worker["metadata"].get("namespace")
+    listening = {p["containerPort"]: p.get("name") for p in c.get("ports", [])}
+    by_name = {v: k for k, v in listening.items() if v}
+    metrics = by_name.get("metrics")
+    problems = []
+    isolated = False
+    for policy in resources:
+        spec = policy.get("spec", {})
+        if policy["kind"] != "NetworkPolicy" or policy["metadata"].get("namespace") != namespace:
+            continue
+        if "Ingress" not in spec.get("policyTypes", ["Ingress"]):
+            continue
+        try:
+            if not _matches(spec["podSelector"], labels):
+                continue
+        except ValueError as exc:
+            problems.append(f"NetworkPolicy/{policy['metadata']['name']}: {exc}")
+            continue
+        isolated = True
+        for rule in spec.get("ingress", []):
+            ports = {by_name.get(p.get("port"), p.get("port")) for p in rule.get("ports", [])}
+            opened = set(listening) if not rule.get("ports") else ports & set(listening)
+            opened -= {metrics}
+            where = f"NetworkPolicy/{policy['metadata']['name']}"
+            if opened:
+                problems.append(f"{where}: opens {name}'s port(s) {sorted(opened)}")
+            if not opened and not ports & {metrics}:
+                continue  # the rule opens nothing the worker listens on
+            peers = rule.get("from") or [{}]
+            for peer in peers:
+                ns = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
+                if set(peer) != {"namespaceSelector"} or ns != {
+                    "kubernetes.io/metadata.name": MONITORING_NAMESPACE
+                }:
+                    problems.append(f"{where}: {name} reachable from {peer or 'anywhere'}")
+    if not isolated:
+        problems.append(f"{name}: no NetworkPolicy selects it (open to every pod)")
+    return problems
+
+
+def validate_roles(resources: list[dict[str, Any]]) -> list[str]:
+    """ADR 0021: the API and worker Deployments of each split service (see the docstring)."""
+    problems = []
+    deployments = _deployments(resources)
+    services = [r for r in resources if r["kind"] == "Service"]
+    hpa_targets = {
+        r["spec"]["scaleTargetRef"]["name"]
+        for r in resources
+        if r["kind"] == "HorizontalPodAutoscaler"
+    }
+    for service in WHOLE_SERVICES:
+        d = deployments.get(f"ducha-{service}")
+        c = None if d is None else _main_container(d, service)
+        if c is None or serve_role(c) != "all":
+            problems.append(f"roles: ducha-{service} must run `serve {service} --role all`")
+        if f"ducha-{service}-worker" in deployments:
+            problems.append(f"roles: ducha-{service}-worker has no consumers or jobs to run")
+    for service in SPLIT_SERVICES:
+        api_name, worker_name = f"ducha-{service}", f"ducha-{service}-worker"
+        api, worker = deployments.get(api_name), deployments.get(worker_name)
+        if api is None or worker is None:
+            missing = [n for n, d in ((api_name, api), (worker_name, worker)) if d is None]
+            problems.append(f"roles: no Deployment {', '.join(missing)}")
+            continue
+        api_c, worker_c = _main_container(api, service), _main_container(worker, service)
+        if api_c is None or worker_c is None:
+            problems.append(f"roles: {service}: no container named {service!r}")
+            continue
+        for d, c, role in ((api, api_c, "api"), (worker, worker_c, "worker")):
+            if serve_role(c) != role or c["args"][1:2] != [service]:
+                problems.append(
+                    f"roles: {d['metadata']['name']} runs {c.get('args')}, "
+                    f"not `serve {service} --role {role}`"
+                )
+        worker_labels = worker["spec"]["template"]["metadata"]["labels"]
+        api_labels = api["spec"]["template"]["metadata"]["labels"]
+        for s in services:
+            selector = s["spec"].get("selector") or {}
+            if selector and selector.items() <= worker_labels.items():
+                problems.append(f"roles: Service/{s['metadata']['name']} selects {worker_name}")
+        if not any(
+            (s["spec"].get("selector") or {}).items() <= api_labels.items()
+            and s["spec"].get("selector")
+            for s in services
+        ):
+            problems.append(f"roles: no Service selects {api_name}")
+        if worker_name in hpa_targets:
+            problems.append(f"roles: {worker_name} has an HPA (it runs a fixed replica count)")
+        if api_name not in hpa_targets:
+            problems.append(f"roles: {api_name} has no HPA")
+        if not isinstance(worker["spec"].get("replicas"), int) or worker["spec"]["replicas"] < 1:
+            problems.append(f"roles: {worker_name} needs a fixed replica count")
+        try:
+            api_cpu = cpu_millis(api_c["resources"]["requests"]["cpu"])
+            worker_cpu = cpu_millis(worker_c["resources"]["requests"]["cpu"])
+        except (KeyError, ValueError):
+            problems.append(f"roles: {service}: CPU requests missing or unreadable")
+        else:
+            if not worker_cpu < api_cpu:
+                problems.append(
+                    f"roles: {worker_name} requests {worker_cpu:g}m CPU, not less than "
+                    f"{api_name}'s {api_cpu:g}m (the API must win under contention)"
+                )
+        api_spec, worker_spec = api["spec"]["template"]["spec"], worker["spec"]["template"]["spec"]
+        if worker_spec.get("serviceAccountName") != api_spec.get("serviceAccountName"):
+            problems.append(f"roles: {worker_name} has another service account than {api_name}")
+        for key in ("env", "envFrom"):
+            if worker_c.get(key) != api_c.get(key):
+                problems.append(f"roles: {worker_name}'s {key} differs from {api_name}'s")
+        problems += [f"roles: {p}" for p in _worker_ingress(resources, worker, worker_c)]
+    return problems
+
+
 def check_overlay(name: str, out_dir: Path) -> list[str]:
     try:
         resources = render_overlay(name)
@@ -233,6 +392,7 @@ def check_overlay(name: str, out_dir: Path) -> list[str]:
     problems += validate_nats_config(resources)
     problems += validate_routes(resources)
     problems += validate_secrets(resources)
+    problems += validate_roles(resources)
     return problems
 
 

@@ -99,9 +99,20 @@ def settings_for(service: str) -> set[str]:
     return own | TASKS_WECOM if service == "tasks" else own
 
 
-def service_env(overlay: str, service: str) -> dict[str, EnvVar]:
+def deployments_of(service: str) -> list[tuple[str, str]]:
+    """(Deployment name, role) of a service (ADR 0021: an API and a worker Deployment
+    when it is split, else one `--role all`)."""
+    if service in check.SPLIT_SERVICES:
+        return [(f"ducha-{service}", "api"), (f"ducha-{service}-worker", "worker")]
+    return [(f"ducha-{service}", "all")]
+
+
+SERVICE_DEPLOYMENTS = [(s, name, role) for s in SERVICES for name, role in deployments_of(s)]
+
+
+def service_env(overlay: str, service: str, name: str | None = None) -> dict[str, EnvVar]:
     resources = rendered(overlay)
-    deployment = find(resources, "Deployment", f"ducha-{service}")
+    deployment = find(resources, "Deployment", name or f"ducha-{service}")
     return container_env(resources, container(deployment, service))
 
 
@@ -111,11 +122,13 @@ def test_overlay_renders_and_validates(overlay: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-@pytest.mark.parametrize("service", SERVICES)
-def test_every_setting_the_service_reads_is_set(overlay: str, service: str) -> None:
-    env = service_env(overlay, service)
+@pytest.mark.parametrize(("service", "name", "role"), SERVICE_DEPLOYMENTS)
+def test_every_setting_the_service_reads_is_set(
+    overlay: str, service: str, name: str, role: str
+) -> None:
+    env = service_env(overlay, service, name)
     missing = sorted(n.upper() for n in settings_for(service) if n.upper() not in env)
-    assert missing == [], f"ducha-{service} in {overlay} lacks {missing}"
+    assert missing == [], f"{name} in {overlay} lacks {missing}"
     if service != "alerts":
         leaked = sorted(
             n
@@ -148,10 +161,12 @@ def test_configured_values_parse_as_settings(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-@pytest.mark.parametrize("service", SERVICES)
-def test_each_service_has_its_own_database_secret(overlay: str, service: str) -> None:
+@pytest.mark.parametrize(("service", "name", "role"), SERVICE_DEPLOYMENTS)
+def test_each_service_has_its_own_database_secret(
+    overlay: str, service: str, name: str, role: str
+) -> None:
     resources = rendered(overlay)
-    deployment = find(resources, "Deployment", f"ducha-{service}")
+    deployment = find(resources, "Deployment", name)
     for c in (container(deployment, service), container(deployment, "migrate", init=True)):
         env = container_env(resources, c)
         url = env["DATABASE_URL"].value or ""
@@ -163,8 +178,9 @@ def test_each_service_has_its_own_database_secret(overlay: str, service: str) ->
             assert names.index(ref) < names.index("DATABASE_URL"), "defined before use"
         assert url.startswith("postgresql://") and "@ducha-pg-rw:5432/ducha" in url
     roles = find(resources, "Cluster", "ducha-pg")["spec"]["managed"]["roles"]
-    role = next(r for r in roles if r["name"] == service)
-    assert role["login"] is True and role["passwordSecret"]["name"] == f"ducha-db-{service}"
+    db_role = next(r for r in roles if r["name"] == service)
+    assert db_role["login"] is True
+    assert db_role["passwordSecret"]["name"] == f"ducha-db-{service}"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -197,10 +213,12 @@ def _listen_port(c: dict[str, Any], env: dict[str, EnvVar], service: str) -> int
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-@pytest.mark.parametrize("service", SERVICES)
-def test_service_probes_hit_real_routes_on_the_listening_port(overlay: str, service: str) -> None:
+@pytest.mark.parametrize(("service", "name", "role"), SERVICE_DEPLOYMENTS)
+def test_service_probes_hit_real_routes_on_the_listening_port(
+    overlay: str, service: str, name: str, role: str
+) -> None:
     resources = rendered(overlay)
-    deployment = find(resources, "Deployment", f"ducha-{service}")
+    deployment = find(resources, "Deployment", name)
     c = container(deployment, service)
     env = container_env(resources, c)
     port = _listen_port(c, env, service)
@@ -212,8 +230,10 @@ def test_service_probes_hit_real_routes_on_the_listening_port(overlay: str, serv
             jwt_secret="x",
             metrics_port=int(env["METRICS_PORT"].value or 0),
         ),
+        role=role,
     )
     routes = {getattr(r, "path", None) for r in app.routes}
+    assert ("/graphql" in routes) == (role != "worker")
     probes = {k: c[k]["httpGet"] for k in ("startupProbe", "livenessProbe", "readinessProbe")}
     assert probes["livenessProbe"]["path"] == "/healthz"
     assert probes["readinessProbe"]["path"] == "/readyz"
@@ -226,8 +246,9 @@ def test_service_probes_hit_real_routes_on_the_listening_port(overlay: str, serv
     assert annotations["prometheus.io/path"] == "/metrics" not in routes
     assert int(annotations["prometheus.io/port"]) == metrics_port
     assert resolve_port(c, "metrics") == metrics_port
-    svc = find(resources, "Service", f"ducha-{service}")
-    assert resolve_port(c, svc["spec"]["ports"][0]["targetPort"]) == port
+    if role != "worker":
+        svc = find(resources, "Service", name)
+        assert resolve_port(c, svc["spec"]["ports"][0]["targetPort"]) == port
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -254,23 +275,142 @@ def test_gateway_probes_and_metrics_match_its_config(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-@pytest.mark.parametrize("service", SERVICES)
-def test_commands_are_cli_commands_and_migrations_run_first(overlay: str, service: str) -> None:
-    deployment = find(rendered(overlay), "Deployment", f"ducha-{service}")
+@pytest.mark.parametrize(("service", "name", "role"), SERVICE_DEPLOYMENTS)
+def test_commands_are_cli_commands_and_migrations_run_first(
+    overlay: str, service: str, name: str, role: str
+) -> None:
+    deployment = find(rendered(overlay), "Deployment", name)
     main = container(deployment, service)
     init = container(deployment, "migrate", init=True)
     for c in (main, init):
         assert c["command"] == ["ducha"] and c["image"] == main["image"]
     args = build_parser().parse_args(init["args"])
     assert args.command == "migrate" and args.services == [service]
-    assert build_parser().parse_args(main["args"]).command == "serve"
+    served = build_parser().parse_args(main["args"])
+    assert (served.command, served.service, served.role) == ("serve", service, role)
+    assert check.serve_role(main) == role
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_split_services_are_the_ones_with_consumers_or_jobs(overlay: str) -> None:
+    """ADR 0021: a service with background work runs it in a worker Deployment; one
+    without (tasks) has nothing for a worker and stays one `--role all` Deployment."""
+    settings = Settings(database_url="postgresql://unused/x", jwt_secret="x")
+    busy = {s for s in SERVICES if spec(s).subscriptions() or spec(s).jobs(settings)}
+    assert busy == set(check.SPLIT_SERVICES)
+    assert set(SERVICES) - busy == set(check.WHOLE_SERVICES)
+    names = {d["metadata"]["name"] for d in of_kind(rendered(overlay), "Deployment")}
+    assert {name for _, name, _ in SERVICE_DEPLOYMENTS} | {"ducha-gateway"} == names
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", check.SPLIT_SERVICES)
+def test_a_worker_has_no_service_hpa_or_pdb_and_yields_cpu_to_its_api(
+    overlay: str, service: str
+) -> None:
+    resources = rendered(overlay)
+    api = find(resources, "Deployment", f"ducha-{service}")
+    worker = find(resources, "Deployment", f"ducha-{service}-worker")
+    labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "worker"
+    assert labels["ducha.io/service"] == service
+    assert api["spec"]["template"]["metadata"]["labels"]["ducha.io/service"] == service
+    assert worker["spec"]["replicas"] == 1
+    for kind in ("Service", "PodDisruptionBudget"):
+        for r in of_kind(resources, kind):
+            selector = r["spec"].get("selector") or {}
+            selector = selector.get("matchLabels", selector)
+            assert not selector.items() <= labels.items(), (kind, r["metadata"]["name"])
+    targets = {
+        h["spec"]["scaleTargetRef"]["name"] for h in of_kind(resources, "HorizontalPodAutoscaler")
+    }
+    assert f"ducha-{service}-worker" not in targets and f"ducha-{service}" in targets
+    api_c, worker_c = container(api, service), container(worker, service)
+    api_cpu = check.cpu_millis(api_c["resources"]["requests"]["cpu"])
+    worker_cpu = check.cpu_millis(worker_c["resources"]["requests"]["cpu"])
+    assert 0 < worker_cpu < api_cpu
+    assert worker_c["resources"]["limits"] == api_c["resources"]["limits"]
+    assert pod_spec(worker)["serviceAccountName"] == pod_spec(api)["serviceAccountName"]
+    assert service_env(overlay, service, f"ducha-{service}-worker") == service_env(overlay, service)
+    annotations = worker["spec"]["template"]["metadata"]["annotations"]
+    assert int(annotations["prometheus.io/port"]) == resolve_port(worker_c, "metrics")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (
+            lambda rs: _args(rs, "ducha-alerts-worker").__setitem__(3, "api"),
+            "not `serve alerts --role worker`",
+        ),
+        (
+            lambda rs: _args(rs, "ducha-evaluation").__setitem__(3, "all"),
+            "not `serve evaluation --role api`",
+        ),
+        (
+            lambda rs: _requests(rs, "ducha-alerts-worker").__setitem__("cpu", "200m"),
+            "not less than",
+        ),
+        (
+            lambda rs: _service_selector(rs, "ducha-evaluation").update(
+                {"app.kubernetes.io/name": "ducha-evaluation-worker"}
+            ),
+            "selects ducha-evaluation-worker",
+        ),
+        (lambda rs: _worker_env(rs).append({"name": "EXTRA", "value": "1"}), "env differs"),
+        (
+            lambda rs: _gateway_policy(rs)["spec"]["podSelector"]["matchLabels"].update(
+                {"app.kubernetes.io/component": "worker"}
+            ),
+            "reachable from",
+        ),
+        (
+            lambda rs: _gateway_policy(rs)["spec"].__setitem__(
+                "podSelector", {"matchLabels": {"ducha.io/service": "alerts"}}
+            ),
+            "opens ducha-alerts-worker's port(s) [8000]",
+        ),
+        (lambda rs: _args(rs, "ducha-tasks").__setitem__(3, "api"), "ducha-tasks must run"),
+    ],
+)
+def test_roles_check_catches_mistakes(mutate: Any, fragment: str) -> None:
+    resources = rendered("prod")
+    assert check.validate_roles(resources) == []
+    mutate(resources)
+    problems = check.validate_roles(resources)
+    assert any(fragment in p for p in problems), problems
+
+
+def _args(resources: list[dict[str, Any]], name: str) -> list[str]:
+    d = find(resources, "Deployment", name)
+    args: list[str] = d["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[2] == "--role"
+    return args
+
+
+def _requests(resources: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    c = find(resources, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+    return c["resources"]["requests"]  # type: ignore[no-any-return]
+
+
+def _service_selector(resources: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return find(resources, "Service", name)["spec"]["selector"]  # type: ignore[no-any-return]
+
+
+def _worker_env(resources: list[dict[str, Any]]) -> list[Any]:
+    d = find(resources, "Deployment", "ducha-alerts-worker")
+    return container(d, "alerts")["env"]  # type: ignore[no-any-return]
+
+
+def _gateway_policy(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return find(resources, "NetworkPolicy", "ducha-services-from-gateway")
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_pods_run_locked_down_with_requests_and_limits(overlay: str) -> None:
     resources = rendered(overlay)
     workloads = of_kind(resources, "Deployment") + of_kind(resources, "StatefulSet")
-    assert len(workloads) == 5
+    assert len(workloads) == 5 + len(check.SPLIT_SERVICES)
     for w in workloads:
         ps = pod_spec(w)
         assert ps["securityContext"]["runAsNonRoot"] is True
@@ -297,6 +437,8 @@ def test_every_deployment_has_service_hpa_and_pdb(overlay: str) -> None:
     resources = rendered(overlay)
     for d in of_kind(resources, "Deployment"):
         name = d["metadata"]["name"]
+        if name.endswith("-worker"):
+            continue  # a fixed replica count, no Service (test above)
         labels = d["spec"]["template"]["metadata"]["labels"]
         assert "replicas" not in d["spec"], "the HPA owns the replica count"
         hpa = find(resources, "HorizontalPodAutoscaler", name)
@@ -355,6 +497,12 @@ ALLOWED = {
     ("monitoring", "alerts", 9100),
     ("monitoring", "evaluation", 9100),
     ("monitoring", "nats", 7777),
+    ("alerts-worker", "postgres", 5432),
+    ("evaluation-worker", "postgres", 5432),
+    ("alerts-worker", "nats", 4222),
+    ("evaluation-worker", "nats", 4222),
+    ("monitoring", "alerts-worker", 9100),
+    ("monitoring", "evaluation-worker", 9100),
 }
 DENIED = {
     ("ingress", "alerts", 8000),
@@ -378,6 +526,18 @@ DENIED = {
     ("monitoring", "alerts", 8000),
     ("monitoring", "evaluation", 8000),
     ("ingress", "gateway", 4001),
+    # a worker (ADR 0021): nothing reaches it but Prometheus on its metrics port
+    ("gateway", "alerts-worker", 8000),
+    ("gateway", "evaluation-worker", 8000),
+    ("ingress", "alerts-worker", 8000),
+    ("ingress", "evaluation-worker", 8000),
+    ("monitoring", "alerts-worker", 8000),
+    ("monitoring", "evaluation-worker", 8000),
+    ("tasks", "alerts-worker", 8000),
+    ("alerts", "evaluation-worker", 9100),
+    ("stranger", "alerts-worker", 9100),
+    ("neighbour", "evaluation-worker", 8000),
+    ("neighbour", "alerts-worker", 9100),
 }
 
 
@@ -522,8 +682,8 @@ def test_the_overlay_chooses_the_images(overlay: str) -> None:
     chosen = {i["name"]: f"{i['newName']}:{i['newTag']}" for i in kustomization["images"]}
     assert set(chosen) == {"ducha", "ducha-gateway"}
     resources = rendered(overlay)
-    for service in SERVICES:
-        d = find(resources, "Deployment", f"ducha-{service}")
+    for service, name, _ in SERVICE_DEPLOYMENTS:
+        d = find(resources, "Deployment", name)
         assert container(d, service)["image"] == chosen["ducha"]
         assert container(d, "migrate", init=True)["image"] == chosen["ducha"]
     gateway = find(resources, "Deployment", "ducha-gateway")
@@ -531,22 +691,34 @@ def test_the_overlay_chooses_the_images(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_alerts_egress_is_limited_to_the_internet(overlay: str) -> None:
-    """The webhook dispatcher reaches public addresses, DNS, PostgreSQL and NATS only;
-    no other egress rule is new (issue 14)."""
+def test_egress_is_limited_for_alerts_and_the_workers_only(overlay: str) -> None:
+    """alerts (API and worker: the webhook dispatcher and delivery are worker jobs) reaches
+    public addresses, DNS, PostgreSQL and NATS only (issue 14); every worker reaches DNS,
+    PostgreSQL and NATS (ADR 0021); everything else keeps open egress."""
+    resources = rendered(overlay)
     policies = [
-        p
-        for p in of_kind(rendered(overlay), "NetworkPolicy")
-        if "Egress" in p["spec"]["policyTypes"]
+        p for p in of_kind(resources, "NetworkPolicy") if "Egress" in p["spec"]["policyTypes"]
     ]
-    assert [p["metadata"]["name"] for p in policies] == ["ducha-alerts-egress"]
-    (policy,) = policies
-    assert policy["spec"]["podSelector"]["matchLabels"] == {
-        "app.kubernetes.io/name": "ducha-alerts"
+    names = [p["metadata"]["name"] for p in policies]
+    assert names == ["ducha-alerts-egress", "ducha-workers-egress"]
+    alerts, workers = policies
+    limited = {
+        d["metadata"]["name"]: sorted(
+            p["metadata"]["name"]
+            for p in policies
+            if p["spec"]["podSelector"]["matchLabels"].items()
+            <= d["spec"]["template"]["metadata"]["labels"].items()
+        )
+        for d in of_kind(resources, "Deployment") + of_kind(resources, "StatefulSet")
+    }
+    assert {n: ps for n, ps in limited.items() if ps} == {
+        "ducha-alerts": ["ducha-alerts-egress"],
+        "ducha-alerts-worker": ["ducha-alerts-egress", "ducha-workers-egress"],
+        "ducha-evaluation-worker": ["ducha-workers-egress"],
     }
     blocks = {
         peer["ipBlock"]["cidr"]: set(peer["ipBlock"].get("except", []))
-        for rule in policy["spec"]["egress"]
+        for rule in alerts["spec"]["egress"]
         for peer in rule.get("to", [])
         if "ipBlock" in peer
     }
@@ -554,16 +726,23 @@ def test_only_alerts_egress_is_limited_to_the_internet(overlay: str) -> None:
         "0.0.0.0/0"
     ]
     assert {"fc00::/7", "fe80::/10"} <= blocks["::/0"]
-    ports = {
-        (
-            peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name"),
-            p["port"],
-        )
-        for rule in policy["spec"]["egress"]
-        for peer in rule.get("to", [])
-        for p in rule.get("ports", [])
-    }
-    assert ("ducha-nats", 4222) in ports and (None, 53) in ports
+
+    def ports(policy: dict[str, Any]) -> set[tuple[str | None, int]]:
+        return {
+            (
+                peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+                or peer.get("podSelector", {}).get("matchLabels", {}).get("cnpg.io/cluster"),
+                p["port"],
+            )
+            for rule in policy["spec"]["egress"]
+            for peer in rule.get("to", [])
+            for p in rule.get("ports", [])
+        }
+
+    internal = {("ducha-nats", 4222), ("ducha-pg", 5432), (None, 53)}
+    assert internal <= ports(alerts)
+    assert ports(workers) == internal
+    assert not any("ipBlock" in peer for r in workers["spec"]["egress"] for peer in r["to"])
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
