@@ -25,7 +25,7 @@ import httpx
 from services.core.db import apply_migrations, migrations_for
 from services.core.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from services.core.settings import Settings, get_settings
-from services.registry import DEFAULT_PORTS, GATEWAY_PORT, SERVICE_NAMES
+from services.registry import DEFAULT_PORTS, GATEWAY_PORT, SERVICE_NAMES, has_background_work
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_DIR = ROOT / "gateway"
@@ -137,7 +137,7 @@ class Stack:
         Returns the process that serves /graphql."""
         port = port or self.service_ports.get(name) or free_port()
         self.service_ports[name] = port
-        if not self.split_roles:
+        if not (self.split_roles and has_background_work(name)):
             return self._spawn(name, port, "all")
         worker_port = self.worker_ports.get(name) or free_port()
         self.worker_ports[name] = worker_port

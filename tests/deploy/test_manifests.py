@@ -21,7 +21,7 @@ from deploy import check
 from services.cli import build_parser
 from services.core.app_factory import create_app
 from services.core.settings import Settings
-from services.registry import spec
+from services.registry import has_background_work, spec
 from tests.deploy.manifests import (
     OVERLAYS,
     SERVICES,
@@ -295,8 +295,7 @@ def test_commands_are_cli_commands_and_migrations_run_first(
 def test_split_services_are_the_ones_with_consumers_or_jobs(overlay: str) -> None:
     """ADR 0021: a service with background work runs it in a worker Deployment; one
     without (tasks) has nothing for a worker and stays one `--role all` Deployment."""
-    settings = Settings(database_url="postgresql://unused/x", jwt_secret="x")
-    busy = {s for s in SERVICES if spec(s).subscriptions() or spec(s).jobs(settings)}
+    busy = {s for s in SERVICES if has_background_work(s)}
     assert busy == set(check.SPLIT_SERVICES)
     assert set(SERVICES) - busy == set(check.WHOLE_SERVICES)
     names = {d["metadata"]["name"] for d in of_kind(rendered(overlay), "Deployment")}
