@@ -34,6 +34,8 @@ export const router = createRouter({
       children: [
         { path: 'items', component: () => import('./pages/mobile/MyUnitItems.vue'), meta: { roles: UNIT, title: '本单位事项' } },
         { path: 'items/:id', component: () => import('./pages/mobile/MobileItem.vue'), meta: { roles: UNIT, title: '事项办理' } },
+        { path: 'notices', component: () => import('./pages/mobile/MobileNotices.vue'), meta: { title: '督查通知单' } },
+        { path: 'inbox', component: () => import('./pages/mobile/MobileInbox.vue'), meta: { title: '站内信' } },
       ],
     },
     { path: '/screen', component: () => import('./pages/screen/BigScreen.vue'), meta: { roles: OFFICE, title: '督查大屏' } },

@@ -52,6 +52,44 @@ export const ASSIGNMENT_STATE_LABEL: Record<string, string> = {
   COMPLETION_REQUESTED: '申请办结',
   COMPLETED: '已完成',
   RETURNED: '已退回',
+  TRANSFERRED: '已转办',
+  WITHDRAWN: '已撤出',
+};
+
+export const EXTENSION_STATE_LABEL: Record<string, string> = {
+  PENDING: '待审批',
+  APPROVED: '已批准',
+  REJECTED: '未批准',
+};
+
+export const EXEMPTION_STATE_LABEL: Record<string, string> = {
+  PENDING: '待审核',
+  APPROVED: '已批准',
+  REJECTED: '未批准',
+  REVOKED: '已撤销',
+};
+
+export const PERIOD_KIND_LABEL: Record<string, string> = { QUARTER: '季度', YEAR: '年度' };
+export const PERIOD_STATE_LABEL: Record<string, string> = { OPEN: '进行中', CLOSED: '已关闭（排名已冻结）' };
+
+export const RULE_KIND_LABEL: Record<string, string> = {
+  SCORING: '计分规则',
+  SELECTION_WEIGHTS: '干部选拔权重',
+  UNIT_WEIGHTS: '单位评价权重',
+  UP_DOWN: '能上能下规则',
+};
+
+export const FLAG_DIRECTION_LABEL: Record<string, string> = { UP: '能上', DOWN: '能下' };
+
+export const REMINDER_KIND_LABEL: Record<string, string> = {
+  DEADLINE_NEAR: '临近时限',
+  ITEM_CHANGED: '事项变更',
+  LEVEL_CHANGED: '预警变化',
+  NOTICE_ESCALATION: '通知单升级提醒',
+  NOTICE_UNACKED: '通知单未签收',
+  RED_CHASE: '红色催办',
+  RED_ESCALATION: '红色升级',
+  REPORT_DUE: '汇报到期',
 };
 
 export const CYCLE_LABEL: Record<string, string> = {
