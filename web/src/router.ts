@@ -26,6 +26,9 @@ export const router = createRouter({
         { path: 'items/new', component: () => import('./pages/console/ItemCreate.vue'), meta: { roles: ['SUPERVISION_OFFICE'], title: '立项交办' } },
         { path: 'items/:id', component: () => import('./pages/console/ItemDetail.vue'), meta: { title: '事项详情' } },
         { path: 'performance', component: () => import('./pages/console/Performance.vue'), meta: { title: '我的政绩档案' } },
+        { path: 'exemptions', component: () => import('./pages/console/Exemptions.vue'), meta: { title: '容错免责' } },
+        { path: 'leader', component: () => import('./pages/console/LeaderDesk.vue'), meta: { roles: ['LEADER'], title: '领导批示' } },
+        { path: 'evaluation', component: () => import('./pages/console/EvaluationOffice.vue'), meta: { roles: OFFICE, title: '考核评价' } },
       ],
     },
     {
