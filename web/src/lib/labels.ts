@@ -127,3 +127,26 @@ export const ACTION_LABEL: Record<string, string> = {
   'notice.issued': '印发通知单',
   'notice.acknowledged': '签收通知单',
 };
+
+// 政绩档案的计分规则 (the ledger's rule codes); EXEMPTED:/RESTORED: prefix another rule.
+export const PERFORMANCE_RULE_LABEL: Record<string, string> = {
+  ITEM_TAKEN_ON: '承办事项',
+  COMPLETED_ON_TIME: '按期办结',
+  COMPLETED_LATE: '逾期办结',
+  EXTENSION_APPROVED: '批准延期',
+  COLOUR_RED: '红色预警',
+  COLOUR_YELLOW: '黄色预警',
+  COLOUR_BLUE: '蓝色预警',
+  COLOUR_GREEN: '绿色',
+  VERIFICATION_DISPUTED: '核实不符',
+  COMMENDATION: '领导表扬',
+  CRITICISM: '领导批评',
+};
+
+export function ruleLabel(rule: string): string {
+  const [head, rest] = rule.includes(':') ? [rule.slice(0, rule.indexOf(':')), rule.slice(rule.indexOf(':') + 1)] : ['', rule];
+  const base = PERFORMANCE_RULE_LABEL[rest] ?? rest;
+  if (head === 'EXEMPTED') return `容错免除·${base}`;
+  if (head === 'RESTORED') return `撤销容错·${base}`;
+  return base;
+}
