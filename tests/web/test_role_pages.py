@@ -143,9 +143,16 @@ async def signed_in(
 
 
 async def choose(page: Page, scope: Locator, name: str, option: str) -> None:
-    """Pick an option of the Element Plus select whose input is labelled `name`."""
-    await scope.locator(".el-select", has=page.get_by_role("combobox", name=name)).click()
-    await page.locator(".el-select-dropdown__item:visible", has_text=option).click()
+    """Pick an option of the Element Plus select whose input is labelled `name` (in its own
+    dropdown: the input's aria-controls names it, another select's may still be fading)."""
+    box = page.get_by_role("combobox", name=name, exact=True)
+    await scope.locator(".el-select", has=box).click()
+    listbox = (
+        await scope.locator(".el-select", has=box)
+        .get_by_role("combobox")
+        .get_attribute("aria-controls")
+    )
+    await page.locator(f'[id="{listbox}"] .el-select-dropdown__item', has_text=option).click()
 
 
 async def no_serious_violations(page: Page) -> None:
@@ -349,6 +356,11 @@ async def test_evaluation_office_pages(world: World, shots: Path) -> None:
     await expect(page.get_by_test_id("unit-rankings")).to_contain_text(
         "一票否决：发生重大安全生产责任事故"
     )
+    survey = page.get_by_test_id("survey-form")
+    await choose(page, survey, "测评单位", "甲街道")
+    await survey.get_by_label("测评得分").fill("88")
+    await survey.get_by_role("button", name="录入").click()
+    await expect(page.get_by_role("status")).to_contain_text("已录入群众满意度测评")
     await no_serious_violations(page)
 
     await page.get_by_role("tab", name="能上能下").click()
@@ -359,6 +371,20 @@ async def test_evaluation_office_pages(world: World, shots: Path) -> None:
     rules = page.get_by_test_id("rule-sets")
     for kind in ("计分规则", "干部选拔权重", "单位评价权重", "能上能下规则"):
         await expect(rules).to_contain_text(kind)
+    scoring = rules.locator("tr", has_text="计分规则")
+    await expect(scoring).to_contain_text("默认（未发布过）")
+    # a new version: the API's complaint about the body lands beside it
+    await page.get_by_test_id("edit-SCORING").click()
+    editor = page.get_by_test_id("rules-form")
+    body = editor.get_by_label("规则内容（JSON）")
+    await body.fill('{"item_taken_on": {"points": 1}}')
+    await editor.get_by_test_id("publish-rules").click()
+    await expect(editor).to_contain_text("规则缺少 completed_on_time.points")
+    await page.get_by_test_id("edit-SCORING").click()
+    await editor.get_by_test_id("publish-rules").click()
+    await expect(page.get_by_role("status")).to_contain_text("已发布计分规则第 1 版")
+    await expect(scoring).to_contain_text("第 1 版")
+    await expect(scoring).to_contain_text("王督查")
     await no_serious_violations(page)
 
     async with page.expect_download() as download_info:
