@@ -339,6 +339,8 @@ async def test_evaluation_office_pages(world: World, shots: Path) -> None:
     await form.get_by_test_id("submit-period").click()
     await expect(page.get_by_role("status")).to_contain_text("已新建考核期「本季度考核」")
     await expect(page.get_by_test_id("periods")).to_contain_text("进行中")
+    # the date picker's panel (an unnamed dialog of Element Plus) has faded out
+    await expect(page.locator(".el-picker__popper:visible")).to_have_count(0)
     await no_serious_violations(page)
 
     await page.get_by_role("tab", name="干部排名").click()
