@@ -58,7 +58,7 @@ deploy-check: setup
 compose: setup
 	cd gateway && node compose.mjs
 
-bench: setup
+bench: setup web
 	$(PY) -m bench
 
 clean:

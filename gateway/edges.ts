@@ -169,3 +169,40 @@ function holdUntilAuthenticated(socket: GuardedSocket, verifyUrl: () => string):
     return true;
   };
 }
+
+// The rate limiter walks every operation with TypeInfo to find its limited fields (3% of
+// the gateway's busy time on a one-field query, ADR 0020). Only a document that names one
+// of them anywhere (any type, any fragment) can need it: decide that once per parsed
+// document (the gateway caches them) and skip the walk for all others.
+type DocumentLike = { definitions: readonly unknown[] };
+type Node = { kind?: string; name?: { value?: string }; selectionSet?: { selections: readonly Node[] } };
+
+function namesAnyField(document: DocumentLike, names: ReadonlySet<string>): boolean {
+  const stack: Node[] = [...(document.definitions as Node[])];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node.kind === 'Field' && names.has(node.name?.value ?? '')) return true;
+    if (node.selectionSet) stack.push(...node.selectionSet.selections);
+  }
+  return false;
+}
+
+export function onlyForFields(plugin: GatewayPlugin, fieldNames: readonly string[]): GatewayPlugin {
+  const names = new Set(fieldNames);
+  const seen = new WeakMap<object, boolean>();
+  const onExecute = (plugin as { onExecute?: (payload: { args: { document: DocumentLike } }) => unknown })
+    .onExecute;
+  if (!onExecute) return plugin;
+  return {
+    ...plugin,
+    onExecute(payload: { args: { document: DocumentLike } }) {
+      const document = payload.args.document;
+      let named = seen.get(document);
+      if (named === undefined) {
+        named = namesAnyField(document, names);
+        seen.set(document, named);
+      }
+      return named ? onExecute(payload) : undefined;
+    },
+  } as GatewayPlugin;
+}

@@ -18,7 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json, service=args.service)
-    app = create_app(spec(args.service), settings, instance_id=args.instance_id)
+    app = create_app(spec(args.service), settings, instance_id=args.instance_id, role=args.role)
     port = args.port or settings.port or DEFAULT_PORTS[args.service]
     uvicorn.run(
         app,
@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None)
     p.add_argument(
         "--instance-id", default=None, help="echoed by /readyz (ducha run checks it is its own)"
+    )
+    p.add_argument(
+        "--role",
+        choices=["all", "api", "worker"],
+        default="all",
+        help="api: /graphql only; worker: event consumers and jobs only; all: both (ADR 0021)",
     )
     p.set_defaults(func=cmd_serve)
 

@@ -103,6 +103,13 @@ class Stack:
     # echoed by every service's /readyz: proof that a port answers for this run
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     gateway_proc: subprocess.Popen[bytes] | None = None
+    # flags for the gateway's node (profiling: --cpu-prof is not allowed in NODE_OPTIONS)
+    node_flags: list[str] = field(default_factory=list)
+    # each service as an API process and a worker process (ADR 0021)
+    split_roles: bool = False
+    worker_ports: dict[str, int] = field(default_factory=dict)
+    # how much lower a worker process's CPU priority is than its API process (nice steps)
+    worker_nice: int = 10
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -125,9 +132,25 @@ class Stack:
         return f"http://127.0.0.1:{self.service_ports[name]}/graphql"
 
     def start_service(self, name: str, port: int | None = None) -> subprocess.Popen[bytes]:
+        """The service on ``port`` (its /graphql); with ``split_roles``, as an API process
+        there and a worker process (consumers, jobs) on a port of its own (ADR 0021).
+        Returns the process that serves /graphql."""
         port = port or self.service_ports.get(name) or free_port()
         self.service_ports[name] = port
-        log = open(self.data_dir / f"{name}.log", "ab")
+        if not self.split_roles:
+            return self._spawn(name, port, "all")
+        worker_port = self.worker_ports.get(name) or free_port()
+        self.worker_ports[name] = worker_port
+        api = self._spawn(name, port, "api")
+        self._spawn(name, worker_port, "worker")
+        return api
+
+    def _instance(self, name: str, role: str) -> str:
+        return f"{self.instance_id}:{name}" + ("" if role in ("all", "api") else f":{role}")
+
+    def _spawn(self, name: str, port: int, role: str) -> subprocess.Popen[bytes]:
+        suffix = "" if role == "all" else f"-{role}"
+        log = open(self.data_dir / f"{name}{suffix}.log", "ab")
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -138,12 +161,16 @@ class Stack:
                 "--port",
                 str(port),
                 "--instance-id",
-                f"{self.instance_id}:{name}",
+                self._instance(name, role),
+                "--role",
+                role,
             ],
             env=self.env(),
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # a worker yields the cores to the API processes (ADR 0021)
+            preexec_fn=(lambda: os.nice(self.worker_nice)) if role == "worker" else None,
         )
         self.procs.append(proc)
         return proc
@@ -159,7 +186,12 @@ class Stack:
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{p}/graphql"
         log = open(self.data_dir / "gateway.log", "ab")
         proc = subprocess.Popen(
-            ["node", str(GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"), "supergraph"],
+            [
+                "node",
+                *self.node_flags,
+                str(GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"),
+                "supergraph",
+            ],
             env=env,
             cwd=GATEWAY_DIR,
             stdout=log,
@@ -183,8 +215,12 @@ class Stack:
         """Wait until every service and the gateway answer, and answer for this run."""
         deadline = time.monotonic() + timeout
         pending: list[tuple[str, str | None]] = [
-            (f"http://127.0.0.1:{p}/readyz", f"{self.instance_id}:{name}")
+            (f"http://127.0.0.1:{p}/readyz", self._instance(name, "api"))
             for name, p in self.service_ports.items()
+        ]
+        pending += [
+            (f"http://127.0.0.1:{p}/readyz", self._instance(name, "worker"))
+            for name, p in self.worker_ports.items()
         ]
         if self.gateway_port:
             pending.append((f"http://127.0.0.1:{self.gateway_port}/readiness", None))
@@ -259,7 +295,8 @@ def run_stack(demo: str = "ask") -> None:
         )
         migrate_all(dsn)
         load_demo = _wants_demo(dsn, demo, external=bool(settings.database_url))
-        stack = Stack(data_dir, dsn, nats_url, settings.signing_secret())
+        # each service as an API process and a lower-priority worker process (ADR 0021)
+        stack = Stack(data_dir, dsn, nats_url, settings.signing_secret(), split_roles=True)
         marker = data_dir / "demo-clock"
         if load_demo:
             marker.write_text(_demo_clock())

@@ -39,7 +39,12 @@ class Mutation(
 
 # Input checks other than the default (services.core.graphql.inputs): notifications are
 # numbered by a serial, not a UUID.
-MAX_LENGTHS: dict[str, int | None] = {"UnitRobotSetInput.wecomRobotKey": 200}
+MAX_LENGTHS: dict[str, int | None] = {
+    "UnitRobotSetInput.wecomRobotKey": 200,
+    # the use-case refuses a template over 300 characters naming it (rules.domain)
+    "ReminderTemplateInput.key": 40,
+    "ReminderTemplateInput.text": 2000,
+}
 ID_FORMATS = {
     "NotificationMarkReadInput.ids": "integer",
     "NotificationResendInput.ids": "integer",

@@ -180,7 +180,9 @@ class ItemInstructionConfirmed(ItemEvent):
 
 class NoticeAcknowledged(EventContract):
     """A recipient acknowledged (签阅) a supervision notice (aggregate: the notice; its
-    version counts the acknowledgements). ``remaining``: recipients still to acknowledge."""
+    version counts the acknowledgements). ``remaining``: recipients still to acknowledge;
+    ``unit_ids``: the item's lead and co-handling units (empty in events before issue 14's
+    scoping, which therefore reach no unit-scoped integration)."""
 
     type: ClassVar[str] = "tasks.notice.acknowledged"
     notice_id: str
@@ -190,6 +192,7 @@ class NoticeAcknowledged(EventContract):
     acknowledged_at: datetime
     note: str | None = None
     remaining: int = 0
+    unit_ids: list[str] = Field(default_factory=list)
 
 
 class UnitUpserted(EventContract):

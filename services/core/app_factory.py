@@ -24,7 +24,7 @@ from prometheus_client import (
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core import calendar, calendar_store, clock
@@ -150,6 +150,7 @@ async def readyz(request: Request) -> Response:
         "status": "ready" if ok else "not ready",
         "service": state.service,
         "instance": state.instance_id,
+        "role": state.role,
         "checks": checks,
         "problems": problems,
     }
@@ -185,15 +186,27 @@ def _job_work(pool: Any, job: Job, state: Any, settings: Settings) -> Work:
     return work
 
 
+ROLES = ("all", "api", "worker")
+
+
 def create_app(
-    spec: ServiceSpec, settings: Settings | None = None, instance_id: str | None = None
+    spec: ServiceSpec,
+    settings: Settings | None = None,
+    instance_id: str | None = None,
+    role: str = "all",
 ) -> Starlette:
     """The service's app. ``instance_id`` (``ducha serve --instance-id``) is echoed by
-    ``/readyz`` so whoever started the process knows it talks to its own."""
+    ``/readyz`` so whoever started the process knows it talks to its own.
+
+    ``role`` (ADR 0021): ``api`` serves /graphql and runs no consumers or jobs; ``worker``
+    runs the consumers and jobs and serves only the probes and metrics; ``all`` does both in
+    one process. Every role relays its own outbox rows and keeps its calendar fresh."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+    serves_api = role in ("all", "api")
+    runs_work = role in ("all", "worker")
     settings = settings or get_settings()
     instance = instance_id or uuid.uuid4().hex
-    schema = spec.schema()
-    verifier = TokenVerifier(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -239,8 +252,9 @@ def create_app(
                 settings.consumer_ack_wait_seconds,
                 retry_max=settings.consumer_retry_max_seconds,
                 stuck_after=settings.worker_stuck_seconds,
+                committed=state.relay.wake,
             )
-            for sub in spec.subscriptions()
+            for sub in (spec.subscriptions() if runs_work else [])
         ]
         supervisor = state.supervisor = Supervisor()
         supervisor.add("outbox", state.relay.run)
@@ -254,11 +268,11 @@ def create_app(
             await spec.on_start(state)
         for c in state.consumers:
             supervisor.add(f"consumer:{c.durable}", c.run)
-        for job in spec.jobs(settings):
+        for job in spec.jobs(settings) if runs_work else []:
             supervisor.add(f"job:{job.name}", _job_work(state.pool, job, state, settings))
         supervisor.start()
         state.background = supervisor.tasks
-        log.info("service started", extra={"service": spec.name})
+        log.info("service started", extra={"service": spec.name, "role": role})
         try:
             yield
         finally:
@@ -278,24 +292,27 @@ def create_app(
             except Exception:
                 state.pool.terminate()
 
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            *([] if settings.metrics_port else [Route("/metrics", metrics)]),
+    api_routes: list[BaseRoute] = []
+    if serves_api:
+        schema = spec.schema()
+        verifier = TokenVerifier(settings)
+        api_routes = [
             Route(
                 "/graphql",
                 SubgraphView(schema, verifier, graphiql=settings.dev_mode),
                 methods=["GET", "POST"],
             ),
             *spec.routes(settings),
+            WebSocketRoute("/graphql", SubgraphView(schema, verifier, graphiql=False)),
+        ]
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            *([] if settings.metrics_port else [Route("/metrics", metrics)]),
+            *api_routes,
         ],
         lifespan=lifespan,
-    )
-    from starlette.routing import WebSocketRoute
-
-    app.router.routes.append(
-        WebSocketRoute("/graphql", SubgraphView(schema, verifier, graphiql=False))
     )
     app.add_middleware(
         RequestContextMiddleware,
@@ -304,4 +321,5 @@ def create_app(
     )
     app.state.service = spec.name
     app.state.instance_id = instance
+    app.state.role = role
     return app

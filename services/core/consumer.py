@@ -93,8 +93,12 @@ class Consumer:
         batch: int = 64,
         retry_max: float = 5.0,
         stuck_after: float = 120.0,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         self.service = service
+        # called after an event's transaction commits: the service's outbox relay is woken
+        # at once instead of by the NOTIFY round trip through PostgreSQL (ADR 0020)
+        self.committed = committed
         self.sub = sub
         self.outcomes: collections.Counter[str] = (
             collections.Counter()
@@ -153,6 +157,8 @@ class Consumer:
                     self.durable,
                     stream_seq,
                 )
+        if fresh and self.committed is not None:
+            self.committed()
         return bool(fresh)
 
     async def _count_failure(self, seq: int | None, error: str) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             typename,
             encoder=lambda v: json.dumps(v, ensure_ascii=False, default=str),
-            decoder=json.loads,
+            decoder=orjson.loads,
             schema="pg_catalog",
         )
 
@@ -34,12 +35,22 @@ async def connect(dsn: str, schema: str) -> asyncpg.Connection:
     return conn
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset: nothing beyond asyncpg's own (rolling back an open transaction,
+    dropping listeners). Pooled connections hold no session state — LISTEN runs on a
+    dedicated connection, locks are transaction-scoped, and the one session lock (a job's,
+    services.core.jobs) is released or its connection terminated — so asyncpg's default
+    reset query (unlock all, CLOSE ALL, UNLISTEN, RESET ALL) would be a wasted round trip on
+    every release: one per DataLoader batch (ADR 0020)."""
+
+
 async def create_pool(dsn: str, schema: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"search_path": f"{schema},public"},
     )
     assert pool is not None

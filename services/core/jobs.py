@@ -44,7 +44,13 @@ async def run_exclusive(pool: asyncpg.Pool, name: str, fn: Callable[[], Awaitabl
             JOB_RUNS.labels(name, "ok").inc()
             return True
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
+            try:
+                await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(name))
+            except BaseException:
+                # the pool does not reset sessions (core.db): a lock not released here must
+                # not go back to the pool with its connection
+                conn.terminate()
+                raise
 
 
 async def run_periodically(

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     wecom_corp_secret: str | None = None
     wecom_agent_id: int | None = None
     wecom_robot_base: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+    # tasks: WeCom sign-in (ADR 0022): 网页授权 and 扫码登录 pages, where WeCom sends the
+    # browser back (WEB_BASE_URL + /signin, a trusted domain of the app), token lifetimes
+    wecom_oauth_base: str = "https://open.weixin.qq.com"
+    wecom_sso_base: str = "https://login.work.weixin.qq.com"
+    web_base_url: str = "http://127.0.0.1:4000"
+    signin_access_ttl_seconds: int = 900
+    signin_refresh_ttl_seconds: int = 12 * 3600
     # tasks: the WeCom callback URL's token and EncodingAESKey (a Secret, issue 14)
     wecom_callback_token: str | None = None
     wecom_callback_aes_key: str | None = None

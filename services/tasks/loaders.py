@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from services.core.graphql import Context
 from services.core.ids import valid_uuids
-from services.tasks.items.store import list_items_by_ids
+from services.tasks.items.store import list_items_by_ids, list_items_with_lead_units_by_ids
 from services.tasks.org.store import list_people_by_ids, list_units_by_ids
 
 # (connection, ids) -> rows; the stores' list_*_by_ids
@@ -38,3 +38,22 @@ def person_by_id(ctx: Context) -> DataLoader[str, Any]:
 
 def item_by_id(ctx: Context) -> DataLoader[str, Any]:
     return ctx.loader("ItemByIdLoader", lambda: _by_id_loader(ctx.pool, list_items_by_ids))
+
+
+def item_with_lead_unit_by_id(ctx: Context) -> DataLoader[str, Any]:
+    """Items as ``item_by_id`` loads them, fetched with their lead units in the same round
+    trip; each unit primes ``unit_by_id``, so ``leadUnit`` costs no second query."""
+
+    async def load(keys: list[str]) -> list[Any]:
+        ids = valid_uuids(keys)
+        async with ctx.pool.acquire() as conn:
+            pairs = await list_items_with_lead_units_by_ids(conn, ids)
+        units = unit_by_id(ctx)
+        rows = {}
+        for item, unit in pairs:
+            rows[str(item["id"])] = item
+            if unit is not None:
+                units.prime(str(unit["id"]), unit)
+        return [rows.get(str(k)) for k in keys]
+
+    return ctx.loader("ItemWithLeadUnitByIdLoader", lambda: DataLoader(load_fn=load))

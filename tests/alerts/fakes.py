@@ -8,7 +8,11 @@ a template card), encrypted with its own implementation of the callback protocol
 Per-robot (20/min) and per-member (30/min) limits answer errcode 45009 like the real
 service. ``script(target, *codes)`` queues answers for a robot key or user id: an int
 errcode, or "HANG" (the request is held and never recorded, like a message lost in a
-crash). ``FakeSMTP`` is an aiosmtpd server that records messages and refuses
+crash). For sign-in (ADR 0022) it plays WeCom's 网页授权 page
+(``/connect/oauth2/authorize``) and 扫码登录 page (``/wwlogin/sso/login``): both send the
+browser back to ``redirect_uri`` with a fresh single-use ``code`` for ``signing_in`` (the
+member who "approved") and the ``state`` untouched; ``/cgi-bin/auth/getuserinfo`` turns a
+code into that user id (errcode 40029 for an unknown or used code). ``FakeSMTP`` is an aiosmtpd server that records messages and refuses
 recipients whose address starts with "refuse". Application messages sent with
 ``enable_duplicate_check: 1`` are dropped (answered ok, not recorded, counted in
 ``app_duplicates_dropped``) when the same request JSON came within
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import uvicorn
@@ -38,7 +43,7 @@ from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 
@@ -65,6 +70,9 @@ class FakeWeCom:
     token_fetches: int = 0
     app_duplicates_dropped: int = 0
     token: str = ""
+    signing_in: str = ""  # the member the authorize / QR page signs in
+    codes: dict[str, str] = field(default_factory=dict)  # code -> user id, single use
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
     _app_seen: dict[str, float] = field(default_factory=dict)
     scripts: dict[str, deque[int | str]] = field(default_factory=lambda: defaultdict(deque))
     _robot_sent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -95,6 +103,8 @@ class FakeWeCom:
             self.app_duplicates_dropped = 0
             self.card_messages.clear()
             self.card_updates.clear()
+            self.codes.clear()
+            self.authorize_requests.clear()
             self.scripts.clear()
             self._robot_sent.clear()
             self._member_sent.clear()
@@ -255,10 +265,45 @@ class FakeWeCom:
             self.robot_messages.append({"key": key, **body})
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
 
+    # --- sign-in: WeCom's authorize pages and the code exchange ---------------------
+
+    def issue_code(self, user_id: str) -> str:
+        code = f"code-{os.urandom(8).hex()}"
+        with self._lock:
+            self.codes[code] = user_id
+        return code
+
+    async def authorize(self, request: Request) -> Response:
+        """Both sign-in pages: the member approves at once; back to redirect_uri."""
+        q = dict(request.query_params)
+        with self._lock:
+            self.authorize_requests.append({"path": request.url.path, **q})
+        if q.get("appid") != self.corp_id or not q.get("redirect_uri"):
+            return JSONResponse({"errcode": 40013, "errmsg": "invalid corpid"}, status_code=400)
+        back = q["redirect_uri"]
+        code = self.issue_code(self.signing_in)
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(
+            f"{back}{sep}{urlencode({'code': code, 'state': q.get('state', '')})}"
+        )
+
+    async def getuserinfo(self, request: Request) -> JSONResponse:
+        q = request.query_params
+        if not self.token or q.get("access_token") != self.token:
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        with self._lock:
+            user_id = self.codes.pop(q.get("code", ""), None)
+        if user_id is None:
+            return JSONResponse({"errcode": 40029, "errmsg": "invalid code"})
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "userid": user_id, "user_ticket": ""})
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/cgi-bin/gettoken", self.gettoken),
+                Route("/cgi-bin/auth/getuserinfo", self.getuserinfo),
+                Route("/connect/oauth2/authorize", self.authorize),
+                Route("/wwlogin/sso/login", self.authorize),
                 Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
                 Route(
                     "/cgi-bin/message/update_template_card",

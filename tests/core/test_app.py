@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import pytest_asyncio
 import strawberry
 
@@ -128,3 +130,44 @@ async def test_a_stuck_job_makes_the_service_not_ready_and_says_why(settings: Se
             assert any(p.startswith("job:hang: stuck") for p in body["problems"]), body
             metrics = (await c.get("/metrics")).text
             assert 'ducha_readiness_check{check="background"} 0.0' in metrics
+
+
+async def test_roles_split_the_api_from_the_background_work(settings: Settings) -> None:
+    """``--role api`` serves /graphql and runs no jobs; ``--role worker`` runs the jobs and
+    serves only the probes (ADR 0021)."""
+    from services.core.jobs import Job
+
+    ran: list[str] = []
+
+    async def note(state: object) -> None:
+        ran.append("job")
+
+    def spec() -> ServiceSpec:
+        return ServiceSpec(
+            name="tasks",
+            schema=lambda: federation_schema(query=Query),
+            jobs=lambda s: [Job("note", lambda: 3600.0, note)],
+        )
+
+    seen: dict[str, tuple[int, list[str], str]] = {}
+    for role in ("api", "worker"):
+        app = create_app(spec(), settings, f"inst-{role}", role=role)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                r = await c.post(
+                    "/graphql",
+                    json={"query": "{ whoami }"},
+                    headers={"authorization": f"Bearer {token(settings)}"},
+                )
+                if role == "worker":
+                    await wait_for(lambda: asyncio.sleep(0, result=bool(ran)), timeout=10)
+                ready = (await c.get("/readyz")).json()
+                names = sorted(t.get_name() for t in app.state.supervisor.tasks)
+                seen[role] = (r.status_code, names, ready["role"])
+    assert seen["api"][0] == 200 and seen["worker"][0] == 404
+    assert not any(n.startswith("job:") for n in seen["api"][1])
+    assert "job:note" in seen["worker"][1]
+    assert (seen["api"][2], seen["worker"][2]) == ("api", "worker")
+    with pytest.raises(ValueError):
+        create_app(spec(), settings, role="both")

@@ -54,8 +54,23 @@ ALERTS_ONLY_PREFIXES = (
     "integration_",
     "mobile_",
 )
-# tasks' WeCom callback URL reads these (wecom_ settings are otherwise alerts-only).
-TASKS_WECOM = {"wecom_corp_id", "wecom_callback_token", "wecom_callback_aes_key"}
+# Read by tasks only: its WeCom callback URL and the WeCom sign-in (ADR 0022).
+TASKS_ONLY = {
+    "wecom_callback_token",
+    "wecom_callback_aes_key",
+    "wecom_oauth_base",
+    "wecom_sso_base",
+    "web_base_url",
+    "signin_access_ttl_seconds",
+    "signin_refresh_ttl_seconds",
+}
+# tasks' WeCom settings (wecom_ settings are otherwise alerts-only).
+TASKS_WECOM = TASKS_ONLY | {
+    "wecom_corp_id",
+    "wecom_corp_secret",
+    "wecom_agent_id",
+    "wecom_api_base",
+}
 # Settings that must never be a literal in a manifest.
 SECRET_SETTINGS = {
     "jwt_secret",
@@ -79,8 +94,8 @@ def quantity(text: str) -> float:
 def settings_for(service: str) -> set[str]:
     names = set(Settings.model_fields)
     if service == "alerts":
-        return names - (TASKS_WECOM - {"wecom_corp_id"})
-    own = {n for n in names if not n.startswith(ALERTS_ONLY_PREFIXES)}
+        return names - TASKS_ONLY
+    own = {n for n in names if not n.startswith(ALERTS_ONLY_PREFIXES)} - TASKS_ONLY
     return own | TASKS_WECOM if service == "tasks" else own
 
 
@@ -377,11 +392,12 @@ def test_network_policies_open_only_the_intended_paths(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_the_gateway_graphql_endpoint_is_published(overlay: str) -> None:
+def test_only_the_gateway_and_wecom_callback_are_published(overlay: str) -> None:
     resources = rendered(overlay)
     (ingress,) = of_kind(resources, "Ingress")
     paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
     assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [
+        ("/", "ducha-gateway"),  # the web app and /auth/* (the gateway refuses /metrics)
         ("/graphql", "ducha-gateway"),
         ("/wecom/callback", "ducha-tasks"),  # WeCom's encrypted, signed callbacks
     ]
@@ -548,3 +564,50 @@ def test_only_alerts_egress_is_limited_to_the_internet(overlay: str) -> None:
         for p in rule.get("ports", [])
     }
     assert ("ducha-nats", 4222) in ports and (None, 53) in ports
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_web_app_and_graphql_share_one_origin(overlay: str) -> None:
+    resources = rendered(overlay)
+    assert check.validate_routes(resources) == []
+    (ingress,) = of_kind(resources, "Ingress")
+    host = ingress["spec"]["rules"][0]["host"]
+    tasks = service_env(overlay, "tasks")
+    assert tasks["WEB_BASE_URL"].value == f"https://{host}"
+    for name in ("WECOM_CORP_SECRET", "WECOM_CALLBACK_TOKEN", "WECOM_CALLBACK_AES_KEY"):
+        assert tasks[name].source.startswith("secret:"), name
+
+
+@pytest.mark.parametrize("dropped", ["/", "/graphql"])
+def test_routes_check_fails_without_the_web_app_or_graphql(dropped: str) -> None:
+    resources = rendered("prod")
+    rule = find(resources, "Ingress", "ducha-gateway")["spec"]["rules"][0]
+    rule["http"]["paths"] = [p for p in rule["http"]["paths"] if p["path"] != dropped]
+    problems = check.validate_routes(resources)
+    assert problems and f"missing {rule['host']}: {dropped}" in problems[0], problems
+
+
+def test_routes_check_fails_on_an_exact_root_cors_or_a_foreign_sign_in_host() -> None:
+    resources = rendered("prod")
+    rule = find(resources, "Ingress", "ducha-gateway")["spec"]["rules"][0]
+    rule["http"]["paths"][0]["pathType"] = "Exact"
+    assert check.validate_routes(resources)
+    resources = rendered("prod")
+    find(resources, "ConfigMap", "ducha-gateway-config")["data"]["GATEWAY_CORS_ORIGINS"] = (
+        "https://elsewhere.example"
+    )
+    find(resources, "ConfigMap", "ducha-tasks-config")["data"]["WEB_BASE_URL"] = (
+        "https://elsewhere.example"
+    )
+    problems = check.validate_routes(resources)
+    assert len(problems) == 2 and "CORS" in problems[0] and "WEB_BASE_URL" in problems[1]
+
+
+def test_secrets_check_fails_on_a_literal_wecom_secret() -> None:
+    resources = rendered("prod")
+    assert check.validate_secrets(resources) == []
+    find(resources, "ConfigMap", "ducha-tasks-config")["data"]["WECOM_CORP_SECRET"] = "s3cret"
+    tasks = container(find(resources, "Deployment", "ducha-tasks"), "tasks")
+    tasks["env"].append({"name": "WECOM_CALLBACK_AES_KEY", "value": "literal"})
+    problems = check.validate_secrets(resources)
+    assert len(problems) == 2 and "WECOM_CORP_SECRET" in problems[0], problems

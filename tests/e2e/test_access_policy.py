@@ -500,6 +500,11 @@ def check_stalled(w: World, actor: str, body: dict[str, Any]) -> None:
     assert item_keys(w, ids) <= VISIBLE[actor]
 
 
+def check_alerted(w: World, actor: str, body: dict[str, Any]) -> None:
+    ids = [r["item"]["id"] for r in data(body)["alertedItems"]]
+    assert item_keys(w, ids) == VISIBLE[actor]
+
+
 def own_inbox(w: World, actor: str, body: dict[str, Any]) -> None:
     # asks for cadre_owner's inbox: their own, or the office's
     forbidden_unless({"office", "cadre_owner"})(w, actor, body)
@@ -622,7 +627,16 @@ ROOT: dict[str, dict[str, Row]] = {
         "longestStalledItems": Row(
             "{ longestStalledItems(limit: 200) { item { id } code title } }", check_stalled
         ),
+        "alertedItems": Row(
+            "{ alertedItems(levels: [RED, YELLOW, BLUE, GREEN], first: 200) { item { id }"
+            " code level } }",
+            check_alerted,
+        ),
         "alertRules": Row("{ alertRules { source } }", forbidden_unless(READ_ALL)),
+        "alertReminderRules": Row(
+            "{ alertReminderRules { version templates { key text } } }",
+            forbidden_unless(READ_ALL),
+        ),
         "inbox": Row(
             "query($p: ID) { inbox(personId: $p) { id title body itemId } }",
             own_inbox,

@@ -8,6 +8,7 @@ with its clock moved forward (tests/e2e/alerts_clock.py).
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -119,7 +120,13 @@ INBOX = "{ inbox(first: 50) { kind title body read itemId } inboxUnreadCount }"
 
 
 def app_texts(wecom: FakeWeCom, user: str) -> list[str]:
-    return [m["text"]["content"] for m in wecom.app_messages if m["touser"] == user]
+    """What a member read over the WeCom application: texts and reminder cards' texts."""
+    texts = [m["text"]["content"] for m in wecom.app_messages if m["touser"] == user]
+    return texts + [c["sub_title_text"] for c in report_cards(wecom, user)]
+
+
+def report_cards(wecom: FakeWeCom, user: str) -> list[dict[str, Any]]:
+    return [c for c in wecom.cards(user) if c["card_type"] == "text_notice"]
 
 
 async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
@@ -205,6 +212,10 @@ async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
     assert "“市政重点工程”" in robot["text"]["content"]
     assert "（时限：" in robot["text"]["content"]
     assert not app_texts(wecom, f"leader{tag}")  # BLUE stays with the unit
+    # to the unit's people a card: its 去汇报 opens the item's mobile report page
+    [blue_card] = [c for c in report_cards(wecom, f"sup{tag}") if "蓝色" in c["sub_title_text"]]
+    assert blue_card["jump_list"][0]["title"] == "去汇报"
+    assert blue_card["jump_list"][0]["url"].endswith(f"/m/items/{item_id}")
     sup_client = gateway.as_(token(settings, "UNIT_SUPERVISOR", subject=sup, units=[unit_id]))
     inbox = await sup_client(INBOX)
     assert inbox["inboxUnreadCount"] >= 1
@@ -244,5 +255,6 @@ async def test_unreported_item_turns_blue_then_red_and_people_are_reminded(
     assert {r["channel"] for r in log} == {"WECOM_ROBOT", "WECOM_APP", "EMAIL", "INBOX"}
     # exactly once per reason and recipient, across the restart
     sent = [(m["touser"], m["text"]["content"]) for m in wecom.app_messages]
+    sent += [(m["touser"], json.dumps(m["template_card"])) for m in wecom.card_messages]
     assert len(sent) == len(set(sent))
     assert len([t for t in app_texts(wecom, f"sup{tag}") if "变为蓝色预警" in t]) == 1

@@ -188,7 +188,7 @@ async def test_year_ranking_performance_access_and_exports(
 async def test_unit_evaluation_veto_close_and_flags(
     svc: tuple[Any, GraphQLClient], district: State
 ) -> None:
-    _, client = svc
+    app, client = svc
     q2 = await make_period(client, "2018年第三季度", "QUARTER", "2018-07-01", "2018-09-30")
     pid = q2["period"]["id"]
     u1, u2 = district["units"]["u1"], district["units"]["u2"]
@@ -218,6 +218,21 @@ async def test_unit_evaluation_veto_close_and_flags(
         {"i": {"id": pid}},
     )
     assert closed["periodClose"]["period"]["state"] == "CLOSED"
+    # the published unit ranking: one event per unit (integrations scope it by unit)
+    published = await app.state.pool.fetch(
+        "SELECT payload FROM outbox WHERE subject = 'evaluation.ranking.published'"
+        " AND payload->'data'->>'period_id' = $1",
+        pid,
+    )
+    by_unit = {p["payload"]["data"]["unit_id"]: p["payload"]["data"] for p in published}
+    assert {u1, u2} <= set(by_unit)
+    assert (by_unit[u1]["rank"], by_unit[u1]["failed"], by_unit[u1]["category"]) == (
+        1,
+        False,
+        "街道",
+    )
+    assert (by_unit[u2]["rank"], by_unit[u2]["failed"]) == (2, True)
+    assert by_unit[u1]["ranked"] == len([d for d in by_unit.values() if d["category"] == "街道"])
     frozen = (await client(RANKINGS, {"p": pid, "first": 50}))["cadreRankings"]["nodes"]
     # a commendation dated now does not move the frozen snapshot
     await client(

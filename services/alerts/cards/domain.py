@@ -28,7 +28,7 @@ def assignment_card(task: str, item: dict[str, Any], unit_id: str) -> dict[str, 
         "button_list": [
             {"text": "签收", "style": 1, "key": card_key("SIGN", item["id"], unit_id)},
             {"text": "退回", "style": 2, "key": card_key("RETURN", item["id"], unit_id)},
-            {"text": "去汇报", "style": 3, "type": 1, "url": f"{LINK}/items/{item['id']}/report"},
+            {"text": "去汇报", "style": 3, "type": 1, "url": report_link(item["id"])},
         ],
     }
 
@@ -48,12 +48,30 @@ def notice_card(
         "task_id": task,
         "button_list": [
             {"text": "已阅", "style": 1, "key": card_key("ACK", notice_id)},
-            {"text": "去汇报", "style": 3, "type": 1, "url": f"{LINK}/items/{item['id']}/report"},
+            {"text": "去汇报", "style": 3, "type": 1, "url": report_link(item["id"])},
         ],
     }
 
 
 LINK = "ducha-mobile:"  # stored cards carry this; the sender puts the mobile base URL in
+
+
+def report_link(item_id: str) -> str:
+    """The mobile report page of an item (web route /m/items/:id, 事项办理)."""
+    return f"{LINK}/items/{item_id}"
+
+
+def reminder_card(title: str, text: str, link: str) -> dict[str, Any]:
+    """A reminder that asks a unit to act, as a ``text_notice`` card: the same title and
+    text as the plain message, and a 去汇报 jump (the whole card opens it too)."""
+    return {
+        "card_type": "text_notice",
+        "source": {"desc": "督查督办"},
+        "main_title": {"title": title[:26]},
+        "sub_title_text": text,
+        "jump_list": [{"type": 1, "title": "去汇报", "url": link}],
+        "card_action": {"type": 1, "url": link},
+    }
 
 
 def resolve_links(card: dict[str, Any], base: str) -> dict[str, Any]:

@@ -17,8 +17,8 @@ async def on_item_event(conn: asyncpg.Connection, env: Envelope, event: EventCon
     assert isinstance(event, tasks_events.ItemEvent)
     if not await is_newer(conn, env):
         return
-    await service.project_item(conn, event.item, env.aggregate_version, env.occurred_at)
-    await service.reevaluate(conn, UUID(event.item.id), clock.now())
+    facts = await service.project_item(conn, event.item, env.aggregate_version, env.occurred_at)
+    await service.reevaluate(conn, UUID(event.item.id), clock.now(), facts)
 
 
 async def recolour_all(conn: asyncpg.Connection, year: int) -> None:

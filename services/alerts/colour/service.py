@@ -89,12 +89,12 @@ def facts_of(row: Mapping[str, Any]) -> ItemFacts:
 
 async def project_item(
     conn: asyncpg.Connection, item: ItemSnapshot, version: int, occurred_at: datetime
-) -> None:
-    """Apply one tasks item snapshot to the projection (facts only)."""
+) -> asyncpg.Record:
+    """Apply one tasks item snapshot to the projection (facts only); returns the facts."""
     old = await store.get_item_for_update(conn, UUID(item.id))
     units = merge_units(old["units"] if old else [], item, occurred_at)
     last = max((a.last_report_at for a in item.assignments if a.last_report_at), default=None)
-    await store.upsert_facts(conn, item.model_dump(mode="json"), version, units, last)
+    return await store.upsert_facts(conn, item.model_dump(mode="json"), version, units, last)
 
 
 # -- evaluation -------------------------------------------------------------------------
@@ -139,9 +139,12 @@ async def record_changes(
     )
 
 
-async def reevaluate(conn: asyncpg.Connection, item_id: UUID, at: datetime) -> str | None:
-    """Evaluate one item now (inside the caller's transaction); returns its colour."""
-    row = await store.get_item_facts(conn, item_id)
+async def reevaluate(
+    conn: asyncpg.Connection, item_id: UUID, at: datetime, facts_row: Any = None
+) -> str | None:
+    """Evaluate one item now (inside the caller's transaction); returns its colour.
+    ``facts_row``: the item's facts as just written in this transaction (else read)."""
+    row = facts_row if facts_row is not None else await store.get_item_facts(conn, item_id)
     if row is None:
         return None
     rules = await rules_for(conn, row["source"])

@@ -32,9 +32,10 @@ async def upsert_facts(
     version: int,
     units: list[dict[str, Any]],
     last_report_at: datetime | None,
-) -> None:
-    """Write the item's facts from a tasks snapshot; the colour columns are left alone."""
-    await conn.execute(
+) -> asyncpg.Record:
+    """Write the item's facts from a tasks snapshot; the colour columns are left alone.
+    Returns the row as ``get_item_facts`` reads it (no second read to evaluate it)."""
+    return await conn.fetchrow(  # type: ignore[no-any-return]
         "INSERT INTO items (id, code, title, source, state, start_date, deadline,"
         " original_deadline, lead_unit_id, co_unit_ids, snapshot, version, reporting_cycle,"
         " plan_nodes, units, last_report_at, responsible_leader_id, owner_ids)"
@@ -47,7 +48,8 @@ async def upsert_facts(
         "  reporting_cycle = EXCLUDED.reporting_cycle, plan_nodes = EXCLUDED.plan_nodes,"
         "  units = EXCLUDED.units, last_report_at = EXCLUDED.last_report_at,"
         "  responsible_leader_id = EXCLUDED.responsible_leader_id,"
-        "  owner_ids = EXCLUDED.owner_ids, updated_at = now()",
+        "  owner_ids = EXCLUDED.owner_ids, updated_at = now()"
+        f" RETURNING {FACT_COLUMNS}",
         UUID(snapshot["id"]),
         snapshot["code"],
         snapshot["title"],
@@ -323,6 +325,34 @@ async def list_items_by_level(
         level,
         limit,
         unit_id,
+        *args,
+    )
+
+
+async def list_items_filtered(
+    conn: asyncpg.Connection,
+    levels: Sequence[str],
+    limit: int,
+    scope: Scope | None,
+    unit_id: UUID | None = None,
+    sources: Sequence[str] | None = None,
+    year: int | None = None,
+) -> list[asyncpg.Record]:
+    """Open items of the given colours the caller reads, of one unit, some sources and the
+    year of their start date; the most recent colour change first."""
+    cond, args = visible(scope, 6)
+    return await conn.fetch(
+        "SELECT id, code, title, source, level, reason, level_since, deadline, unit_ids"
+        f" FROM items WHERE level = ANY($1::text[]) AND {OPEN}"
+        " AND ($3::uuid IS NULL OR $3::uuid = ANY(unit_ids))"
+        " AND ($4::text[] IS NULL OR source = ANY($4::text[]))"
+        " AND ($5::int IS NULL OR extract(year FROM start_date)::int = $5)"
+        f" AND {cond} ORDER BY level_since DESC NULLS LAST, id LIMIT $2",
+        list(levels),
+        limit,
+        unit_id,
+        list(sources) if sources else None,
+        year,
         *args,
     )
 

@@ -224,14 +224,19 @@ class WeComApp:
         check_wecom(body)
         return body
 
-    async def send_card(self, user_ids: Sequence[str], card: dict[str, Any]) -> None:
-        """A template card (e.g. ``button_interaction``) to members (issue 14)."""
-        payload = {
+    async def send_card(
+        self, user_ids: Sequence[str], card: dict[str, Any], duplicate_check: bool = False
+    ) -> None:
+        """A template card (``button_interaction``, ``text_notice``) to members (issue 14)."""
+        payload: dict[str, Any] = {
             "touser": "|".join(user_ids),
             "msgtype": "template_card",
             "agentid": self.agent_id,
             "template_card": card,
         }
+        if duplicate_check:
+            payload["enable_duplicate_check"] = 1
+            payload["duplicate_check_interval"] = DUPLICATE_CHECK_SECONDS
         body = await self._call("/cgi-bin/message/send", payload)
         if body.get("invaliduser") and len(user_ids) == 1:
             raise ChannelError(f"invalid user: {body['invaliduser']}", permanent=True)

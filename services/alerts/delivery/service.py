@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 from prometheus_client import Counter
 
+from services.alerts.cards.domain import reminder_card, resolve_links
 from services.alerts.delivery import store
 from services.alerts.delivery.channels import (
     ChannelError,
@@ -31,7 +32,7 @@ from services.alerts.delivery.channels import (
     WeComApp,
     WeComRobot,
 )
-from services.alerts.delivery.domain import backoff
+from services.alerts.delivery.domain import backoff, same_link_run
 from services.alerts.reminders.messages import fit_digest
 from services.core.addresses import address_problem
 from services.core.settings import Settings
@@ -159,6 +160,7 @@ class Delivery:
                     await store.mark_invalid(conn, ids, f"接收地址无效: {problem}")
                     DELIVERIES.labels(channel, "invalid").inc(len(ids))
                     return len(ids)
+                rows = rows[: same_link_run([r["link"] for r in rows])]
                 limit = None if channel == "EMAIL" else WECOM_TEXT_BYTES
                 content, carried = fit_digest([r["body"] for r in rows], limit)
                 rows = rows[:carried]  # the rest stay PENDING: the next digest carries them
@@ -166,8 +168,14 @@ class Delivery:
                 for r in rows:
                     mentions += [m for m in r["mentions"] if m not in mentions]
                 subject = rows[0]["title"] if len(rows) == 1 else f"督查提醒汇总({len(rows)}条)"
+                link = rows[0]["link"]
+                card = (
+                    reminder_card(subject, content, link)
+                    if channel == "WECOM_APP" and link
+                    else None
+                )
                 delivery_id = await store.insert_delivery(
-                    conn, channel, address, subject, content, mentions
+                    conn, channel, address, subject, content, mentions, card
                 )
                 started = await store.start_sending(
                     conn, [r["id"] for r in rows], delivery_id, s.delivery_lease_seconds
@@ -260,6 +268,10 @@ class Delivery:
                 client, self.settings.wecom_robot_base, self.settings.wecom_robot_markdown
             )
             await robot.send(address, content, wire["mentions"])
+        elif channel == "WECOM_APP" and wire["card"]:
+            assert self.app is not None
+            card = resolve_links(wire["card"], self.settings.mobile_base_url)
+            await self.app.send_card([address], card, duplicate_check=True)
         elif channel == "WECOM_APP":
             assert self.app is not None
             await self.app.send([address], content, duplicate_check=True)

@@ -4,6 +4,7 @@ the wire message before it leaves, and record each outcome."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -102,7 +103,7 @@ async def lock_group(
 ) -> list[asyncpg.Record]:
     """One recipient's due rows, oldest first, locked (another sender skips them)."""
     return await conn.fetch(
-        "SELECT id, mentions, title, body, attempts FROM notifications"
+        "SELECT id, mentions, title, body, attempts, link FROM notifications"
         " WHERE state = 'PENDING' AND next_attempt_at <= now() AND channel = $1"
         "  AND address IS NOT DISTINCT FROM $2"
         " ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED",
@@ -119,16 +120,19 @@ async def insert_delivery(
     subject: str,
     content: str,
     mentions: Sequence[str],
+    card: dict[str, Any] | None = None,
 ) -> int:
+    """The wire message, recorded before it leaves (``card``: sent as a template card)."""
     return int(
         await conn.fetchval(
-            "INSERT INTO deliveries (channel, address, subject, content, mentions)"
-            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO deliveries (channel, address, subject, content, mentions, card)"
+            " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             channel,
             address,
             subject,
             content,
             list(mentions),
+            card,
         )
     )
 
@@ -149,7 +153,8 @@ async def start_sending(
 
 async def get_delivery(conn: asyncpg.Connection, delivery_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, channel, address, subject, content, mentions FROM deliveries WHERE id = $1",
+        "SELECT id, channel, address, subject, content, mentions, card FROM deliveries"
+        " WHERE id = $1",
         delivery_id,
     )
 

@@ -138,6 +138,35 @@ class ColourChanged(PublicModel):
     changed_at: datetime
 
 
+class NoticeAcknowledged(PublicModel):
+    """notice.acknowledged: one recipient acknowledged (签阅) a supervision notice."""
+
+    item_id: str
+    notice_id: str
+    notice_code: str
+    person_id: str
+    acknowledged_at: datetime
+    note: str | None = None
+    remaining: int  # recipients still to acknowledge
+
+
+class RankingPublished(PublicModel):
+    """ranking.published: a closed period's standing of one unit (one event per unit,
+    so a department learns its own units' standing and no other's)."""
+
+    period_id: str
+    period_name: str
+    starts_on: date
+    ends_on: date
+    unit_id: str
+    category: str
+    rank: int  # within the category; a failed (vetoed) unit ranks last
+    ranked: int  # units ranked in the category
+    total: float
+    failed: bool
+    published_at: datetime
+
+
 class PeriodClosed(PublicModel):
     period_id: str
     name: str
@@ -294,6 +323,43 @@ def _period(e: evaluation_events.PeriodClosed) -> PeriodClosed:
     )
 
 
+def _notice_acknowledged(e: tasks_events.NoticeAcknowledged) -> NoticeAcknowledged:
+    return NoticeAcknowledged(
+        item_id=e.item_id,
+        notice_id=e.notice_id,
+        notice_code=e.code,
+        person_id=e.person_id,
+        acknowledged_at=e.acknowledged_at,
+        note=e.note,
+        remaining=e.remaining,
+    )
+
+
+# An acknowledgement recorded before events named the item's units reaches only
+# clients that see every unit (an empty list would mean district-wide).
+UNSCOPED = "-"
+
+
+def _notice_units(e: tasks_events.NoticeAcknowledged) -> list[str]:
+    return sorted(set(e.unit_ids)) or [UNSCOPED]
+
+
+def _ranking(e: evaluation_events.RankingPublished) -> RankingPublished:
+    return RankingPublished(
+        period_id=e.period_id,
+        period_name=e.name,
+        starts_on=e.starts_on,
+        ends_on=e.ends_on,
+        unit_id=e.unit_id,
+        category=e.category,
+        rank=e.rank,
+        ranked=e.ranked,
+        total=e.total,
+        failed=e.failed,
+        published_at=e.published_at,
+    )
+
+
 def _item(
     name: str, internal: type[tasks_events.ItemEvent], model: type[PublicModel], build: Any
 ) -> PublicType:
@@ -328,6 +394,24 @@ PUBLIC: tuple[PublicType, ...] = (
         lambda e: sorted(set(e.unit_ids) | ({e.lead_unit_id} if e.lead_unit_id else set())),
     ),
     PublicType(
+        "notice.acknowledged",
+        1,
+        NoticeAcknowledged,
+        tasks_events.NoticeAcknowledged,
+        _notice_acknowledged,
+        lambda e, env: str(e.item_id),
+        _notice_units,
+    ),
+    PublicType(
+        "ranking.published",
+        1,
+        RankingPublished,
+        evaluation_events.RankingPublished,
+        _ranking,
+        lambda e, env: str(e.period_id),
+        lambda e: [e.unit_id],
+    ),
+    PublicType(
         "period.closed",
         1,
         PeriodClosed,
@@ -356,15 +440,7 @@ INTERNAL_ONLY: frozenset[str] = frozenset(
         tasks_events.WeComCardActed.type,  # WeCom plumbing between tasks and alerts
         tasks_events.ItemInstructionConfirmed.type,  # as instructions: not for export
         tasks_events.CalendarChanged.type,  # the office's calendar: GraphQL, not the feed
-        # carries no units, so it cannot be scoped yet: public once it names the item's units
-        tasks_events.NoticeAcknowledged.type,
     }
-)
-
-# Public types the issue names whose internal events do not exist yet.
-TO_MAP: tuple[str, ...] = (
-    "notice.acknowledged",
-    "ranking.published",
 )
 
 
@@ -466,9 +542,25 @@ def check_event_types(types: Iterable[str], allowed: Iterable[str] | None = None
 
 # --- delivery rules --------------------------------------------------------------------
 
-# Standard Webhooks' recommended schedule after the first attempt: 5 s, 5 min, 30 min,
-# 2 h, 5 h, 10 h, 10 h (about 27.6 hours in all), then the message is DEAD.
-RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# Gaps between attempts (seconds). The early gaps are capped at 2 minutes for the first
+# half hour, so an endpoint back from an outage of up to ~30 minutes has every waiting
+# event within 2 minutes of its return (ADR 0019); then they widen as Standard Webhooks'
+# schedule does: 5 min, 30 min, 1 h, 2 h, 5 h, 10 h, 10 h; about 30.6 hours in all, then
+# the message is DEAD.
+RETRY_SCHEDULE: tuple[float, ...] = (
+    5,
+    30,
+    60,
+    *(120,) * 14,  # to ~30 min after the first attempt
+    *(300,) * 6,  # to ~1 h
+    1800,
+    3600,
+    7200,
+    18000,
+    36000,
+    36000,
+)
+EARLY_GAP_CAP = 120.0  # seconds; the longest gap while the first half hour lasts
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 
 

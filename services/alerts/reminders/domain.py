@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from services.alerts.rules.domain import NOTICE_ESCALATE_WORKDAYS, NOTICE_REMIND_WORKDAYS
 from services.core.calendar import is_workday, workdays_between
 
 
@@ -40,10 +41,21 @@ class Kind(StrEnum):
     NOTICE_ESCALATION = "NOTICE_ESCALATION"  # 通知单无人签阅 (to the leader and unit heads)
 
 
+# Reminders that ask a unit to act: to the unit's own people they go (over the WeCom
+# application) as a card whose 去汇报 jump opens the item's mobile report page.
+REPORT_LINK_KINDS: frozenset[Kind] = frozenset(
+    {Kind.REPORT_DUE, Kind.LEVEL_CHANGED, Kind.DEADLINE_NEAR, Kind.RED_CHASE}
+)
+
+
+def offers_report(kind: Kind, person_unit: str | None, units: Sequence[str]) -> bool:
+    """Whether a reminder of ``kind`` to someone of ``person_unit`` carries the 去汇报 jump:
+    only the units the reminder concerns report (leaders and the office do not)."""
+    return kind in REPORT_LINK_KINDS and person_unit is not None and person_unit in units
+
+
 DEFAULT_DEADLINE_OFFSETS: tuple[int, ...] = (3, 1)
 DEFAULT_ESCALATION_GRACE = 2
-NOTICE_REMIND_WORKDAYS = 1  # an unacknowledged notice reminds its recipient after 1
-NOTICE_ESCALATE_WORKDAYS = 3  # and escalates after 3 working days
 
 
 def deadline_reminder(
@@ -275,7 +287,8 @@ def notice_reminders(
     escalate_after: int = NOTICE_ESCALATE_WORKDAYS,
 ) -> list[tuple[Kind, str]]:
     """(kind, reason key) due today for one recipient who has not acknowledged: one
-    reminder once a working day has passed, one escalation per notice after three."""
+    reminder once ``remind_after`` working days have passed, one escalation per notice
+    after ``escalate_after`` (the rule set's thresholds; 1 and 3 by default)."""
     waited = workdays_between(issued_on, today)
     due: list[tuple[Kind, str]] = []
     if waited >= remind_after:

@@ -12,20 +12,31 @@ The style follows the seed system's message "你辖区***市政重点工程急�
   （时限：今日）; a text that asks nothing (someone is released from an item) has none;
 - full-width punctuation only (，：（）“”。); no date appears anywhere but in the limit.
 
-The wording lives in TEMPLATES (str.format placeholders, checked by ``check_template``)
-so it can move into rule-set data without touching the code that fills it.
+The wording is rule-set data (services.alerts.rules.domain: DEFAULT_TEMPLATES, checked
+by ``check_template`` when the office saves one, ADR 0023); every function here takes the
+templates in force (``Templates``, the defaults when none are given) and fills them.
 """
 
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.alerts.rules.domain import (
+    ASKS_NOTHING,
+    DEFAULT_TEMPLATES,
+    EXTRA_PLACEHOLDERS,
+    HEADERS,
+    check_template,
+)
 from services.core.calendar import add_workdays
+
+__all__ = ["DEFAULT_TEMPLATES", "HEADERS", "check_template"]
+
+Templates = Mapping[str, str]
 
 LEVEL_NAMES = {
     "RED": "红色预警（逾期未办）",
@@ -34,36 +45,7 @@ LEVEL_NAMES = {
     "GREEN": "绿色（正常推进）",
 }
 COLOUR_WORDS = {"RED": "红色", "BLUE": "蓝色", "YELLOW": "黄色", "GREEN": "绿色"}
-HEADERS = ("【督查提醒】", "【督查催办】", "【督查专报】")
 
-# Every text's wording. Placeholders: unit, item (code + “title”), limit (（时限：…）),
-# and per text the ones listed in PLACEHOLDERS.
-TEMPLATES: dict[str, str] = {
-    "LEVEL_GREEN": "【督查提醒】{unit}：{item}预警等级{was}恢复为{level}，请继续按计划推进{limit}。",
-    "LEVEL_RED": "【督查提醒】{unit}：{item}已超过办理时限仍未办结，{was}变为{level}，"
-    "请立即办理并由督查员报送进度{limit}。",
-    "LEVEL_OTHER": "【督查提醒】{unit}：{item}{was}变为{level}，{detail}，请督查员报送进度{limit}。",
-    "DEADLINE_NEAR": "【督查提醒】{unit}：{item}距办理时限还有{remaining}个工作日，"
-    "请抓紧办理并由督查员报送进度{limit}。",
-    "DEADLINE_TODAY": "【督查提醒】{unit}：{item}今日到期，请抓紧办结并由督查员报送进度{limit}。",
-    "REPORT_DUE": "【督查提醒】{unit}：{item}本期进度尚未报送，请督查员报送进度{limit}。",
-    "RED_CHASE": "【督查催办】{unit}：{item}已逾期{overdue}个工作日仍未办结，"
-    "请立即办理并由督查员报送进度{limit}。",
-    "RED_ESCALATION": "【督查专报】{unit}：{item}红色预警（逾期未办）已持续{lasted}个工作日，"
-    "请分包领导督促办理{limit}。",
-    "OWNER_ADDED": "【督查提醒】{unit}：{item}已将您列为具体负责人，请及时跟进办理{limit}。",
-    "LEADER_ADDED": "【督查提醒】{unit}：{item}已将您列为分包领导，请督促办理{limit}。",
-    "OWNER_REMOVED": "【督查提醒】{unit}：{item}已不再由您具体负责{why}，无需继续跟进。",
-    "LEADER_REMOVED": "【督查提醒】{unit}：{item}已不再由您分包{why}，无需继续督促。",
-    "UNIT_ADDED": "【督查提醒】{unit}：{item}已将你单位列为配合单位，请督查员签收并按期报送进度{limit}。",
-    "UNIT_REMOVED": "【督查提醒】{unit}：{item}已不再由你单位配合办理{why}，无需继续报送。",
-    "TRANSFERRED_IN": "【督查提醒】{unit}：{item}由督查办转办你单位{why}，请督查员签收并按期报送进度{limit}。",
-    "TRANSFERRED_OUT": "【督查提醒】{unit}：{item}已转办{to_unit}，你单位无需继续办理。",
-    "DEADLINE_RESET": "【督查提醒】{unit}：{item}的办理时限经区领导同意调整{why}，请按新时限办理{limit}。",
-    "NOTICE_UNACKED": "【督查提醒】{unit}：{item}的督查通知单{notice}尚未签阅，请及时签阅{limit}。",
-    "NOTICE_ESCALATION": "【督查专报】{unit}：{item}的督查通知单{notice}已{days}个工作日无人签阅，"
-    "请督促签阅{limit}。",
-}
 TITLES: dict[str, str] = {
     "LEVEL_GREEN": "督查提醒：恢复正常",
     "DEADLINE_NEAR": "督查提醒：临近办理时限",
@@ -83,45 +65,6 @@ TITLES: dict[str, str] = {
     "NOTICE_UNACKED": "督查提醒：通知单待签阅",
     "NOTICE_ESCALATION": "督查专报：通知单无人签阅",
 }
-COMMON = frozenset({"unit", "item", "limit"})
-PLACEHOLDERS: dict[str, frozenset[str]] = {
-    "LEVEL_GREEN": COMMON | {"was", "level"},
-    "LEVEL_RED": COMMON | {"was", "level"},
-    "LEVEL_OTHER": COMMON | {"was", "level", "detail"},
-    "DEADLINE_NEAR": COMMON | {"remaining"},
-    "RED_CHASE": COMMON | {"overdue"},
-    "RED_ESCALATION": COMMON | {"lasted"},
-    "OWNER_REMOVED": COMMON | {"why"},
-    "LEADER_REMOVED": COMMON | {"why"},
-    "UNIT_REMOVED": COMMON | {"why"},
-    "TRANSFERRED_IN": COMMON | {"why"},
-    "TRANSFERRED_OUT": COMMON | {"to_unit"},
-    "DEADLINE_RESET": COMMON | {"why"},
-    "NOTICE_UNACKED": COMMON | {"notice"},
-    "NOTICE_ESCALATION": COMMON | {"notice", "days"},
-}
-HALF_WIDTH = re.compile(r"[,:;!?()]")
-
-
-def check_template(name: str, text: str) -> None:
-    """A template must keep the house style: a known header, only known placeholders,
-    ``{limit}`` when it asks for something, and full-width punctuation."""
-    if name not in TEMPLATES:
-        raise ValueError(f"unknown template {name}")
-    if not text.startswith(HEADERS):
-        raise ValueError(f"{name}: must start with one of {HEADERS}")
-    fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-    allowed = PLACEHOLDERS.get(name, COMMON)
-    if unknown := fields - allowed:
-        raise ValueError(f"{name}: unknown placeholders {sorted(unknown)}")
-    if not {"unit", "item"} <= fields:
-        raise ValueError(f"{name}: must name {{unit}} and {{item}}")
-    if ("请" in text) != ("{limit}" in text):
-        raise ValueError(f"{name}: a text that asks for something states {{limit}}, once")
-    if text.count("{limit}") > 1:
-        raise ValueError(f"{name}: {{limit}} once")
-    if HALF_WIDTH.search(re.sub(r"\{[a-z_]+\}", "", text)):
-        raise ValueError(f"{name}: half-width punctuation")
 
 
 @dataclass(frozen=True)
@@ -140,16 +83,31 @@ class Message:
 
 def limit(day: date, today: date) -> str:
     """A limit today — or already past when a reminder goes out late — reads 今日."""
-    return "（时限：今日）" if day <= today else f"（时限：{day.isoformat()}）"
+    return "今日" if day <= today else day.isoformat()
 
 
-def _fill(name: str, item: ItemText, unit: str, day: date | None, today: date, **kw: Any) -> str:
-    return TEMPLATES[name].format(
-        unit=unit or item.lead_unit_name or "相关单位",
-        item=f"{item.code}“{item.title}”",
-        limit=limit(day, today) if day else "",
+def _fill(
+    templates: Templates,
+    name: str,
+    item: ItemText,
+    unit: str,
+    day: date | None,
+    today: date,
+    **kw: Any,
+) -> str:
+    values = {
+        "unit": unit or item.lead_unit_name or "相关单位",
+        "code": item.code,
+        "title": item.title,
+        "deadline": limit(day, today) if day else "",
         **kw,
-    )
+    }
+    try:
+        return (templates.get(name) or DEFAULT_TEMPLATES[name]).format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        # saved templates are checked (rules.domain.check_template); a row that slipped
+        # past the check never costs the reminder: the default wording goes out instead
+        return DEFAULT_TEMPLATES[name].format(**values)
 
 
 def _why(reason: str) -> str:
@@ -158,75 +116,112 @@ def _why(reason: str) -> str:
 
 
 def level_changed(
-    item: ItemText, previous: str | None, level: str, reason: str, today: date
+    item: ItemText,
+    previous: str | None,
+    level: str,
+    reason: str,
+    today: date,
+    templates: Templates = DEFAULT_TEMPLATES,
 ) -> Message:
     by = add_workdays(today, 1)
     was = f"由{LEVEL_NAMES[previous]}" if previous else ""
+    t = templates
     if level == "GREEN":
         body = _fill(
-            "LEVEL_GREEN", item, "", item.deadline, today, was=was, level=LEVEL_NAMES["GREEN"]
+            t, "LEVEL_GREEN", item, "", item.deadline, today, was=was, level=LEVEL_NAMES["GREEN"]
         )
         return Message(TITLES["LEVEL_GREEN"], body)
     if level == "RED":
-        body = _fill("LEVEL_RED", item, "", by, today, was=was, level=LEVEL_NAMES["RED"])
+        body = _fill(t, "LEVEL_RED", item, "", by, today, was=was, level=LEVEL_NAMES["RED"])
     else:
         detail = (reason or "请关注办理进度").rstrip("。")
         body = _fill(
-            "LEVEL_OTHER", item, "", by, today, was=was, level=LEVEL_NAMES[level], detail=detail
+            t, "LEVEL_OTHER", item, "", by, today, was=was, level=LEVEL_NAMES[level], detail=detail
         )
     return Message(f"督查提醒：{COLOUR_WORDS[level]}预警", body)
 
 
-def deadline_near(item: ItemText, remaining_workdays: int, today: date) -> Message:
+def deadline_near(
+    item: ItemText, remaining_workdays: int, today: date, templates: Templates = DEFAULT_TEMPLATES
+) -> Message:
     if remaining_workdays <= 0 or item.deadline <= today:
-        return Message(
-            TITLES["DEADLINE_TODAY"], _fill("DEADLINE_TODAY", item, "", item.deadline, today)
-        )
-    body = _fill("DEADLINE_NEAR", item, "", item.deadline, today, remaining=remaining_workdays)
+        body = _fill(templates, "DEADLINE_TODAY", item, "", item.deadline, today)
+        return Message(TITLES["DEADLINE_TODAY"], body)
+    body = _fill(
+        templates, "DEADLINE_NEAR", item, "", item.deadline, today, remaining=remaining_workdays
+    )
     return Message(TITLES["DEADLINE_NEAR"], body)
 
 
-def report_due(item: ItemText, unit_name: str, due: date, today: date) -> Message:
-    return Message(TITLES["REPORT_DUE"], _fill("REPORT_DUE", item, unit_name, due, today))
+def report_due(
+    item: ItemText,
+    unit_name: str,
+    due: date,
+    today: date,
+    templates: Templates = DEFAULT_TEMPLATES,
+) -> Message:
+    body = _fill(templates, "REPORT_DUE", item, unit_name, due, today)
+    return Message(TITLES["REPORT_DUE"], body)
 
 
-def red_chase(item: ItemText, overdue_workdays: int, today: date) -> Message:
+def red_chase(
+    item: ItemText, overdue_workdays: int, today: date, templates: Templates = DEFAULT_TEMPLATES
+) -> Message:
     by = add_workdays(today, 1)
-    body = _fill("RED_CHASE", item, "", by, today, overdue=overdue_workdays)
+    body = _fill(templates, "RED_CHASE", item, "", by, today, overdue=overdue_workdays)
     return Message(TITLES["RED_CHASE"], body)
 
 
-def red_escalation(item: ItemText, red_workdays: int, today: date) -> Message:
+def red_escalation(
+    item: ItemText, red_workdays: int, today: date, templates: Templates = DEFAULT_TEMPLATES
+) -> Message:
     by = add_workdays(today, 1)
-    body = _fill("RED_ESCALATION", item, "", by, today, lasted=red_workdays)
+    body = _fill(templates, "RED_ESCALATION", item, "", by, today, lasted=red_workdays)
     return Message(TITLES["RED_ESCALATION"], body)
 
 
 def changed(
-    what: str, item: ItemText, unit_name: str, today: date, params: Mapping[str, Any]
+    what: str,
+    item: ItemText,
+    unit_name: str,
+    today: date,
+    params: Mapping[str, Any],
+    templates: Templates = DEFAULT_TEMPLATES,
 ) -> Message:
     """A moved item (修改 / 转办 / 调整时限), told to the people or unit it affects."""
     kw: dict[str, Any] = {}
-    if "why" in PLACEHOLDERS.get(what, ()):
+    if "why" in EXTRA_PLACEHOLDERS[what]:
         kw["why"] = _why(str(params.get("reason", "")))
     if what == "TRANSFERRED_OUT":
         kw["to_unit"] = params.get("to_unit_name") or "其他单位"
-    day = item.deadline if "{limit}" in TEMPLATES[what] else None
-    return Message(TITLES[what], _fill(what, item, unit_name, day, today, **kw))
+    day = None if what in ASKS_NOTHING else item.deadline
+    return Message(TITLES[what], _fill(templates, what, item, unit_name, day, today, **kw))
 
 
 def notice_unacked(
-    item: ItemText, unit_name: str, notice_code: str, due: date, today: date
+    item: ItemText,
+    unit_name: str,
+    notice_code: str,
+    due: date,
+    today: date,
+    templates: Templates = DEFAULT_TEMPLATES,
 ) -> Message:
-    body = _fill("NOTICE_UNACKED", item, unit_name, due, today, notice=notice_code)
+    body = _fill(templates, "NOTICE_UNACKED", item, unit_name, due, today, notice=notice_code)
     return Message(TITLES["NOTICE_UNACKED"], body)
 
 
 def notice_escalation(
-    item: ItemText, unit_name: str, notice_code: str, days: int, today: date
+    item: ItemText,
+    unit_name: str,
+    notice_code: str,
+    days: int,
+    today: date,
+    templates: Templates = DEFAULT_TEMPLATES,
 ) -> Message:
     by = add_workdays(today, 1)
-    body = _fill("NOTICE_ESCALATION", item, unit_name, by, today, notice=notice_code, days=days)
+    body = _fill(
+        templates, "NOTICE_ESCALATION", item, unit_name, by, today, notice=notice_code, days=days
+    )
     return Message(TITLES["NOTICE_ESCALATION"], body)
 
 

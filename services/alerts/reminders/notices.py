@@ -1,7 +1,8 @@
 """Supervision notices nobody acknowledged (督查通知单签阅): kept from tasks events, and
 swept with the other time-driven reminders. A recipient who has not acknowledged is
 reminded after one working day; after three the item's responsible leader and the
-heads of its units hear of it (rules: reminders.domain.notice_reminders)."""
+heads of its units hear of it (rules: reminders.domain.notice_reminders; the thresholds
+are the rule set's, rules.service.reminder_rules)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import asyncpg
 from services.alerts.reminders import store
 from services.alerts.reminders.domain import Due, ItemPeople, ItemView, Kind, notice_reminders
 from services.alerts.reminders.service import item_view, load_directory, plan
+from services.alerts.rules import service as rules_service
 from services.contracts import tasks as ev
 from services.core.calendar import workdays_between
 from services.core.clock import local_date
@@ -56,6 +58,7 @@ async def scan_notices(pool: asyncpg.Pool, at: datetime) -> int:
         rows = await store.list_unacknowledged_notices(conn, at)
         if not rows:
             return 0
+        rules = await rules_service.reminder_rules(conn)
         work: list[tuple[ItemView, list[Due]]] = []
         views: dict[UUID, ItemView | None] = {}
         for r in rows:
@@ -78,7 +81,12 @@ async def scan_notices(pool: asyncpg.Pool, at: datetime) -> int:
             }
             issued_on = local_date(r["issued_at"])
             for kind, key in notice_reminders(
-                str(r["notice_id"]), str(r["person_id"]), issued_on, today
+                str(r["notice_id"]),
+                str(r["person_id"]),
+                issued_on,
+                today,
+                rules.notice_remind_workdays,
+                rules.notice_escalate_workdays,
             ):
                 if kind is Kind.NOTICE_UNACKED:
                     people = ItemPeople((), None, (str(r["person_id"]),))

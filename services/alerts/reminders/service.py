@@ -17,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.alerts.cards.domain import report_link
 from services.alerts.reminders import changes, messages, store
 from services.alerts.reminders import domain as reminders
 from services.alerts.reminders.domain import (
@@ -28,6 +29,7 @@ from services.alerts.reminders.domain import (
     UnitState,
     due_reasons,
 )
+from services.alerts.rules import service as rules_service
 from services.contracts import tasks as ev
 from services.contracts.alerts import LevelChanged
 from services.core import clock
@@ -72,8 +74,14 @@ def item_view(row: Mapping[str, Any]) -> ItemView:
 
 
 def compose(
-    due: Due, item: ItemView, unit_names: Mapping[str, str], today: date
+    due: Due,
+    item: ItemView,
+    unit_names: Mapping[str, str],
+    today: date,
+    templates: messages.Templates = messages.DEFAULT_TEMPLATES,
 ) -> messages.Message:
+    """The text of one due reminder, from the templates in force (the rule set's)."""
+    t = templates
     text = messages.ItemText(
         item.code,
         item.title,
@@ -82,24 +90,24 @@ def compose(
     )
     p = due.params
     if due.kind is Kind.LEVEL_CHANGED:
-        return messages.level_changed(text, p["previous"], p["level"], p["reason"], today)
+        return messages.level_changed(text, p["previous"], p["level"], p["reason"], today, t)
     if due.kind is Kind.DEADLINE_NEAR:
-        return messages.deadline_near(text, p["remaining"], today)
+        return messages.deadline_near(text, p["remaining"], today, t)
     if due.kind is Kind.REPORT_DUE:
         unit = (due.only_units or ("",))[0]
-        return messages.report_due(text, unit_names.get(unit, ""), p["due"], today)
+        return messages.report_due(text, unit_names.get(unit, ""), p["due"], today, t)
     if due.kind is Kind.RED_CHASE:
-        return messages.red_chase(text, p["overdue"], today)
+        return messages.red_chase(text, p["overdue"], today, t)
     if due.kind is Kind.NOTICE_UNACKED:
         unit = unit_names.get(p.get("unit_id", ""), "")
-        return messages.notice_unacked(text, unit, p["code"], p["response_deadline"], today)
+        return messages.notice_unacked(text, unit, p["code"], p["response_deadline"], today, t)
     if due.kind is Kind.NOTICE_ESCALATION:
         unit = unit_names.get(p.get("unit_id", ""), "")
-        return messages.notice_escalation(text, unit, p["code"], p["waited"], today)
+        return messages.notice_escalation(text, unit, p["code"], p["waited"], today, t)
     if due.kind is Kind.ITEM_CHANGED:
         named = {**p, "to_unit_name": unit_names.get(p.get("to_unit_id", ""), "")}
-        return messages.changed(p["what"], text, unit_names.get(p["unit_id"], ""), today, named)
-    return messages.red_escalation(text, p["lasted"], today)
+        return messages.changed(p["what"], text, unit_names.get(p["unit_id"], ""), today, named, t)
+    return messages.red_escalation(text, p["lasted"], today, t)
 
 
 @dataclass(frozen=True)
@@ -161,19 +169,28 @@ def notification_rows(
             message.body,
             "SENT" if channel == "INBOX" else "PENDING",
             at if channel == "INBOX" else None,
+            kw.get("link"),
         )
 
+    concerned = due.only_units or item.people.unit_ids
     for person in chosen:
         prefs = by_id[person.id]
         pid = UUID(person.id)
         if prefs.inbox:
             rows.append(row("INBOX", person.id, person_id=pid))
         if prefs.wecom_app and person.wecom_user_id:
-            rows.append(row("WECOM_APP", person.id, person_id=pid, address=person.wecom_user_id))
+            link = (
+                report_link(item.id)
+                if reminders.offers_report(due.kind, person.unit_id, concerned)
+                else None
+            )
+            rows.append(
+                row("WECOM_APP", person.id, person_id=pid, address=person.wecom_user_id, link=link)
+            )
         if prefs.email and person.email:
             rows.append(row("EMAIL", person.id, person_id=pid, address=person.email))
     if due.kind is not Kind.RED_ESCALATION:
-        for unit_id in due.only_units or item.people.unit_ids:
+        for unit_id in concerned:
             key = robot_keys.get(unit_id)
             if not key:
                 continue
@@ -237,20 +254,22 @@ async def plan(
     at: datetime,
     directory: Directory | None = None,
 ) -> int:
-    """Claim the reasons and write their rows (inside the caller's transaction)."""
+    """Claim the reasons and write their rows (inside the caller's transaction), worded
+    by the templates of the rule set in force now."""
     fresh = await store.claim_reasons(
         conn, [(d.reason_key, d.kind.value, UUID(item.id)) for item, dues in work for d in dues]
     )
     if not fresh:
         return 0
     directory = directory or await load_directory(conn, [item for item, _ in work])
+    templates = (await rules_service.reminder_rules(conn)).templates
     rows: list[tuple[Any, ...]] = []
     for item, dues in work:
         people = directory.people_for(item)
         for due in dues:
             if due.reason_key not in fresh:
                 continue
-            message = compose(due, item, directory.unit_names, today)
+            message = compose(due, item, directory.unit_names, today, templates)
             found = notification_rows(due, item, message, people, directory.robot_keys, at)
             if not found:
                 log.warning("reminder %s has no recipients", due.reason_key)

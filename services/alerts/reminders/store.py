@@ -146,26 +146,27 @@ async def reasons_seen(conn: asyncpg.Connection, keys: Sequence[str]) -> set[str
 
 NOTIFICATION_COLUMNS = (
     "dedupe_key, reason_key, kind, channel, item_id, person_id, unit_id, address, mentions,"
-    " title, body, state, sent_at"
+    " title, body, state, sent_at, link"
 )
 
 
 async def insert_notifications(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> int:
-    """Insert rows (in NOTIFICATION_COLUMNS order) in one statement; existing dedupe keys
-    are left alone. Returns how many were new."""
+    """Insert rows (in NOTIFICATION_COLUMNS order; ``link`` may be left off) in one
+    statement; existing dedupe keys are left alone. Returns how many were new."""
     if not rows:
         return 0
-    cols = list(zip(*rows, strict=True))
+    cols = list(zip(*(r if len(r) == 14 else (*r, None) for r in rows), strict=True))
     mentions = ["\n".join(m) for m in cols[8]]  # unnest cannot take a ragged text[][]
     return int(
         await conn.fetchval(
             f"WITH ins AS (INSERT INTO notifications ({NOTIFICATION_COLUMNS})"
             " SELECT d, r, k, c, i, p, u, a,"
             "  CASE WHEN m = '' THEN '{}'::text[] ELSE string_to_array(m, E'\\n') END,"
-            "  t, b, s, w"
+            "  t, b, s, w, l"
             " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[],"
             "  $6::uuid[], $7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[],"
-            "  $12::text[], $13::timestamptz[]) AS x(d, r, k, c, i, p, u, a, m, t, b, s, w)"
+            "  $12::text[], $13::timestamptz[], $14::text[])"
+            "  AS x(d, r, k, c, i, p, u, a, m, t, b, s, w, l)"
             " ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1)"
             " SELECT count(*) FROM ins",
             *[list(c) for c in cols[:8]],

@@ -1,8 +1,9 @@
-"""Use-cases of the rule settings: the thresholds in force per source, and setting them."""
+"""Use-cases of the rule set: the thresholds in force per source, the reminder templates and
+notice thresholds in force, and setting them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -10,7 +11,12 @@ import asyncpg
 from services.alerts.colour import store as colour_store
 from services.alerts.colour.domain import DEFAULT_RULES, RuleSettings
 from services.alerts.rules import store
-from services.alerts.rules.domain import checked_source
+from services.alerts.rules.domain import (
+    DEFAULT_REMINDER_RULES,
+    ReminderRules,
+    checked_source,
+    next_reminder_rules,
+)
 
 
 def _rules(row: Mapping[str, Any] | None) -> RuleSettings:
@@ -39,3 +45,41 @@ async def set_rules(
         # the affected items are due at the next sweep
         await colour_store.mark_due(conn, None if source == "DEFAULT" else source)
         return row
+
+
+def _reminder_rules(row: Mapping[str, Any] | None) -> ReminderRules:
+    if row is None:
+        return DEFAULT_REMINDER_RULES
+    return ReminderRules(
+        version=row["version"],
+        templates=dict(row["templates"]),
+        notice_remind_workdays=row["notice_remind_workdays"],
+        notice_escalate_workdays=row["notice_escalate_workdays"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+    )
+
+
+async def reminder_rules(conn: asyncpg.Connection) -> ReminderRules:
+    """The reminder templates and notice thresholds in force (the defaults until the
+    office saves its own)."""
+    return _reminder_rules(await store.latest_reminder_rules(conn))
+
+
+async def set_reminder_rules(
+    pool: asyncpg.Pool,
+    templates: Sequence[tuple[str, str]],
+    remind_workdays: int | None,
+    escalate_workdays: int | None,
+    actor: str,
+) -> ReminderRules:
+    """A new version: the templates and thresholds given replace those in force, the rest
+    are kept. Every template is checked first; a bad one saves nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        await store.lock_reminder_rules(conn)
+        current = await reminder_rules(conn)
+        merged, remind, escalate = next_reminder_rules(
+            current, templates, remind_workdays, escalate_workdays
+        )
+        row = await store.insert_reminder_rules(conn, merged, remind, escalate, actor)
+        return _reminder_rules(row)

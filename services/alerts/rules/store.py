@@ -34,3 +34,36 @@ async def insert_rules(
         stall_cycles,
         actor,
     )
+
+
+REMINDER_COLUMNS = (
+    "version, templates, notice_remind_workdays, notice_escalate_workdays, created_at, created_by"
+)
+
+
+async def latest_reminder_rules(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {REMINDER_COLUMNS} FROM reminder_rules ORDER BY version DESC LIMIT 1"
+    )
+
+
+async def lock_reminder_rules(conn: asyncpg.Connection) -> None:
+    """Saves one after another (each merges into the version it read)."""
+    await conn.execute("LOCK TABLE reminder_rules IN SHARE ROW EXCLUSIVE MODE")
+
+
+async def insert_reminder_rules(
+    conn: asyncpg.Connection,
+    templates: dict[str, str],
+    remind_workdays: int,
+    escalate_workdays: int,
+    actor: str,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "INSERT INTO reminder_rules (templates, notice_remind_workdays, notice_escalate_workdays,"
+        f" created_by) VALUES ($1, $2, $3, $4) RETURNING {REMINDER_COLUMNS}",
+        templates,
+        remind_workdays,
+        escalate_workdays,
+        actor,
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -46,3 +47,30 @@ class Context:
 
 
 AppInfo = Info[Context, None]
+
+
+def selects(info: Info[Any, Any], name: str) -> bool:
+    """Whether the field being resolved selects ``name`` directly (through inline fragments
+    and fragment spreads too) — so a resolver can load what a child field needs in the same
+    round trip. Reads the parsed document; builds nothing."""
+    raw = info._raw_info
+    fragments = raw.fragments
+    seen: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> bool:
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                if sel.name.value == name:
+                    return True
+            elif isinstance(sel, InlineFragmentNode):
+                if walk(sel.selection_set):
+                    return True
+            elif isinstance(sel, FragmentSpreadNode):
+                fragment = sel.name.value
+                if fragment not in seen and fragment in fragments:
+                    seen.add(fragment)
+                    if walk(fragments[fragment].selection_set):
+                        return True
+        return False
+
+    return any(walk(node.selection_set) for node in raw.field_nodes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import strawberry
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -88,6 +89,25 @@ class SubgraphView(GraphQL):
             return self.decode_json(data)
         except (ValueError, RecursionError) as e:
             raise HTTPException(400, "Unable to parse request body as JSON") from e
+
+    # orjson both ways (ADR 0020). encode_json stays text: the WebSocket transport sends
+    # bytes as binary frames, which graphql-ws clients refuse; HTTP answers skip the detour.
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data).decode()
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = Response(
+            orjson.dumps(response_data), status_code=200, media_type="application/json"
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         state = request.app.state

@@ -1,14 +1,16 @@
 """Closing a period: freeze its cadre and unit rankings, raise the up/down flags and emit
-PeriodClosed, in one transaction (above the periods, units and updown use-cases)."""
+PeriodClosed and the published unit ranking (one RankingPublished per unit), in one
+transaction (above the periods, units and updown use-cases)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from services.contracts.evaluation import PeriodClosed
+from services.contracts.evaluation import PeriodClosed, RankingPublished
 from services.core.errors import InvalidTransition, NotFound
 from services.core.outbox import record_event
 from services.evaluation.periods import store
@@ -20,7 +22,8 @@ from services.evaluation.updown.service import evaluate_flags
 
 
 async def close_period(pool: asyncpg.Pool, period_id: UUID, now: datetime) -> asyncpg.Record:
-    """Freeze the period's cadre and unit rankings, raise flags, emit PeriodClosed."""
+    """Freeze the period's cadre and unit rankings, raise flags, emit PeriodClosed and
+    one RankingPublished per ranked unit."""
     async with pool.acquire() as conn, conn.transaction():
         period = await store.get_period(conn, period_id)
         if period is None:
@@ -82,4 +85,22 @@ async def close_period(pool: asyncpg.Pool, period_id: UUID, now: datetime) -> as
                 ends_on=closed["ends_on"],
             ).envelope(str(period_id), 2),
         )
+        ranked = Counter(u.category for u in units)
+        for u in units:
+            await record_event(
+                conn,
+                RankingPublished(
+                    period_id=str(period_id),
+                    name=closed["name"],
+                    starts_on=closed["starts_on"],
+                    ends_on=closed["ends_on"],
+                    unit_id=u.unit_id,
+                    category=u.category,
+                    rank=u.rank,
+                    ranked=ranked[u.category],
+                    total=u.total,
+                    failed=u.failed,
+                    published_at=now,
+                ).envelope(f"{period_id}/ranking/{u.unit_id}", 1, occurred_at=now),
+            )
         return closed

@@ -97,6 +97,20 @@ async def list_items_by_ids(conn: asyncpg.Connection, ids: list[UUID]) -> list[R
     return await conn.fetch(f"SELECT {ITEM_COLUMNS} FROM items WHERE id = ANY($1::uuid[])", ids)
 
 
+async def list_items_with_lead_units_by_ids(
+    conn: asyncpg.Connection, ids: list[UUID]
+) -> list[tuple[Row, Row | None]]:
+    """Items and their lead units in one round trip: (item row, unit row or None). The
+    item row has the columns of ``list_items_by_ids``, the unit row those of
+    ``org.store.list_units_by_ids``."""
+    rows = await conn.fetch(
+        f"SELECT {ITEM_COLUMNS}, (SELECT u FROM units u WHERE u.id = items.lead_unit_id)"
+        " AS lead_unit FROM items WHERE id = ANY($1::uuid[])",
+        ids,
+    )
+    return [(r, r["lead_unit"]) for r in rows]
+
+
 async def list_items_page(
     conn: asyncpg.Connection,
     limit: int,

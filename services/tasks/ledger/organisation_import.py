@@ -159,8 +159,16 @@ async def import_organisation(
     people, people_errors = _parse_people(people_sheet, known) if people_sheet else ([], [])
     errors += people_errors
     unit_plan, unit_errors = diff.plan_units(units, existing_units, UNIT_SHEET)
+    # people name a unit the sheet renames by its new name: the same unit, not a move
+    sheet_units = {
+        label: c.target_id
+        for c in unit_plan
+        if c.target_id is not None
+        for label in (c.code, c.name)
+        if label
+    }
     people_plan, person_errors = diff.plan_people(
-        people, existing_people, directory.units, PEOPLE_SHEET
+        people, existing_people, {**directory.units, **sheet_units}, PEOPLE_SHEET
     )
     errors += unit_errors + person_errors
     if errors:

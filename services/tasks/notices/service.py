@@ -180,6 +180,7 @@ async def _acknowledge(
         acknowledged_at=now,
         note=text,
         remaining=acks["total"] - acks["done"],
+        unit_ids=await store.item_unit_ids(conn, notice["item_id"]),
     )
     await record_event(conn, event.envelope(str(notice_id), 1 + acks["done"], occurred_at=now))
     return row

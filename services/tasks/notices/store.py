@@ -18,6 +18,14 @@ async def lock_item(conn: asyncpg.Connection, item_id: UUID) -> Row | None:
     )
 
 
+async def item_unit_ids(conn: asyncpg.Connection, item_id: UUID) -> list[str]:
+    """The item's lead and co-handling units (sorted), as events name them."""
+    row = await conn.fetchrow("SELECT lead_unit_id, co_unit_ids FROM items WHERE id = $1", item_id)
+    if row is None:
+        return []
+    return sorted({str(u) for u in [row["lead_unit_id"], *(row["co_unit_ids"] or [])] if u})
+
+
 async def units_of_people(conn: asyncpg.Connection, ids: list[UUID]) -> dict[UUID, UUID | None]:
     rows = await conn.fetch("SELECT id, unit_id FROM people WHERE id = ANY($1::uuid[])", ids)
     return {r["id"]: r["unit_id"] for r in rows}

@@ -363,6 +363,57 @@ async def test_graphql_alert_counts_and_big_screen_lists(
     assert theirs["longestStalledItems"] == []
 
 
+FILTERED = """
+query($levels: [AlertLevel!]!, $unit: ID, $sources: [ItemSource!], $year: Int) {
+  alertedItems(levels: $levels, unitId: $unit, sources: $sources, year: $year, first: 50) {
+    code level item { id } }
+}"""
+
+
+async def test_alerted_items_filters_by_colour_unit_source_and_year_on_the_server(
+    alerts: tuple[Any, GraphQLClient], settings: Settings
+) -> None:
+    app, client = alerts
+    # units of their own: other tests' items share the database
+    unit = "5d2a0d63-3a5e-4d4c-9d36-000000000011"
+    other_unit = "5d2a0d63-3a5e-4d4c-9d36-000000000012"
+    CLOCK[0] = at("2018-06-15")
+    red = make_snapshot(
+        lead_unit_id=unit, deadline=date(2018, 6, 1), start_date=date(2018, 5, 2), plan_nodes=[]
+    )
+    red_other = make_snapshot(
+        lead_unit_id=other_unit,
+        source="OTHER",
+        deadline=date(2018, 6, 1),
+        start_date=date(2017, 5, 2),
+        plan_nodes=[],
+    )
+    green = with_progress(make_snapshot(lead_unit_id=unit), 70, at("2018-06-15", 9))
+    async with app.state.pool.acquire() as conn, conn.transaction():
+        for i in (red, red_other, green):
+            await service.project_item(conn, i, 1, CLOCK[0])
+            await service.reevaluate(conn, UUID(i.id), CLOCK[0])
+
+    async def codes(**variables: Any) -> set[str]:
+        data = await client(FILTERED, {"levels": ["RED"], **variables})
+        return {r["code"] for r in data["alertedItems"]}
+
+    mine = {red.code, red_other.code, green.code}
+    assert await codes() & mine == {red.code, red_other.code}
+    assert await codes(unit=unit) == {red.code}
+    assert await codes(sources=["OTHER"]) & mine == {red_other.code}
+    assert await codes(year=2017) & mine == {red_other.code}
+    both = await client(FILTERED, {"levels": ["RED", "GREEN"], "unit": unit})
+    assert {(r["code"], r["level"]) for r in both["alertedItems"]} == {
+        (red.code, "RED"),
+        (green.code, "GREEN"),
+    }
+    # a unit's people read only their own unit's items
+    outsider = client.as_(token(settings, "UNIT_HEAD", units=[other_unit]))
+    theirs = await outsider(FILTERED, {"levels": ["RED"]})
+    assert {r["code"] for r in theirs["alertedItems"]} == {red_other.code}
+
+
 async def test_rebuild_replays_the_stream_without_new_colour_events(
     alerts: tuple[Any, Any],
 ) -> None:

@@ -1,10 +1,11 @@
 """A department's loopback webhook receiver. It verifies every request with the reference
 ``standardwebhooks`` library (never with Ducha's own signing code), records what it
-accepted, can be scripted to fail, and can go down (stop listening) and come back on
-the same port."""
+accepted, can be scripted to fail or to answer slowly (``delay``: requests stay in flight),
+and can go down (stop listening) and come back on the same port."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -37,6 +38,8 @@ class Receiver:
     rejected: list[str] = field(default_factory=list)
     fail_next: int = 0
     big_answer: bool = False
+    delay: float = 0.0  # seconds each accepted request is held before the answer
+    in_flight: int = 0  # requests accepted and not yet answered
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: Any = None
 
@@ -71,6 +74,14 @@ class Receiver:
             )
         if self.big_answer:
             return Response(b"x" * 1_000_000)
+        if self.delay:
+            with self._lock:
+                self.in_flight += 1
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
         return Response(status_code=204)
 
     def start(self) -> Receiver:

@@ -58,6 +58,19 @@ def sample(contract: type[EventContract]) -> EventContract:
             lead_unit_id=UNIT_A,
             deadline=date(2018, 6, 28),
         )
+    if contract is t.NoticeAcknowledged:
+        return t.NoticeAcknowledged(
+            notice_id=str(uuid.uuid4()),
+            item_id=str(uuid.uuid4()),
+            code="督通〔2018〕1号",
+            person_id=str(uuid.uuid4()),
+            acknowledged_at=NOW,
+            note="已阅，抓紧落实",
+            remaining=2,
+            unit_ids=[UNIT_A],
+        )
+    if contract is ev.RankingPublished:
+        return ranking(UNIT_A)
     if contract is ev.PeriodClosed:
         return ev.PeriodClosed(
             period_id=str(uuid.uuid4()),
@@ -66,6 +79,21 @@ def sample(contract: type[EventContract]) -> EventContract:
             ends_on=date(2018, 6, 30),
         )
     raise AssertionError(f"no sample for {contract.type}")
+
+
+def ranking(unit: str) -> ev.RankingPublished:
+    return ev.RankingPublished(
+        period_id=str(uuid.uuid4()),
+        name="2018年第二季度",
+        starts_on=date(2018, 4, 1),
+        ends_on=date(2018, 6, 30),
+        unit_id=unit,
+        category="街道",
+        rank=2,
+        ranked=9,
+        total=87.5,
+        published_at=NOW,
+    )
 
 
 ALL_CONTRACTS = {**t.CONTRACTS, **a.CONTRACTS, **ev.CONTRACTS}
@@ -146,6 +174,47 @@ def test_signatures_verify_with_the_reference_library_during_a_rotation() -> Non
         Webhook(stranger).verify(body, hdrs)
 
 
+def _units_of(event: EventContract) -> list[str]:
+    ce = domain.to_cloud_event(event.envelope(str(uuid.uuid4()), 1, occurred_at=NOW), event)
+    assert ce is not None
+    return ce.unit_ids
+
+
+def acknowledgement(units: list[str]) -> t.NoticeAcknowledged:
+    return t.NoticeAcknowledged(
+        notice_id=str(uuid.uuid4()),
+        item_id=str(uuid.uuid4()),
+        code="督通〔2018〕2号",
+        person_id=str(uuid.uuid4()),
+        acknowledged_at=NOW,
+        unit_ids=units,
+    )
+
+
+ACK = "cn.gov.ducha.notice.acknowledged"
+RANKING = "cn.gov.ducha.ranking.published"
+
+
+@pytest.mark.parametrize(
+    ("event", "type_", "ours", "everyone"),
+    [
+        (acknowledgement([UNIT_A]), ACK, True, True),
+        (acknowledgement([UNIT_B, UNIT_A]), ACK, True, True),  # A co-handles the item
+        (acknowledgement([UNIT_B]), ACK, False, True),
+        (acknowledgement([]), ACK, False, True),  # recorded before events named units
+        (ranking(UNIT_A), RANKING, True, True),
+        (ranking(UNIT_B), RANKING, False, True),
+    ],
+)
+def test_acknowledgements_and_rankings_reach_only_the_units_departments(
+    event: EventContract, type_: str, ours: bool, everyone: bool
+) -> None:
+    units = _units_of(event)
+    assert domain.receives(scope({UNIT_A}, {type_}), type_, units) is ours
+    assert domain.receives(scope(set(), {type_}, all_units=True), type_, units) is everyone
+    assert domain.receives(scope({UNIT_A}, {"cn.gov.ducha.item.created"}), type_, units) is False
+
+
 def test_retries_span_more_than_a_day_then_dead() -> None:
     delays = [domain.next_retry(n) for n in range(1, domain.MAX_ATTEMPTS + 1)]
     assert delays[-1] is None
@@ -154,6 +223,23 @@ def test_retries_span_more_than_a_day_then_dead() -> None:
     steps = [d for d in delays if d is not None]
     assert steps == sorted(steps)
     assert domain.next_retry(1, scale=0.01) == timedelta(seconds=0.05)
+
+
+@pytest.mark.parametrize("outage_minutes", [1, 10, 29])
+def test_an_outage_of_up_to_half_an_hour_drains_within_two_minutes(outage_minutes: int) -> None:
+    """Events produced at any second of the outage: each one's first attempt after the
+    endpoint's return comes at most EARLY_GAP_CAP later."""
+    outage = outage_minutes * 60.0
+    worst = 0.0
+    for produced in range(0, int(outage), 7):
+        at, attempts = float(produced), 1
+        while at < outage:
+            delay = domain.next_retry(attempts)
+            assert delay is not None, "went DEAD during the outage"
+            at += delay.total_seconds()
+            attempts += 1
+        worst = max(worst, at - outage)
+    assert worst <= domain.EARLY_GAP_CAP
 
 
 @pytest.mark.parametrize(

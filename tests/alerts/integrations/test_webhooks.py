@@ -10,7 +10,7 @@ import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ import pytest_asyncio
 from services.alerts.integrations.dispatcher import Dispatcher
 from services.alerts.integrations.domain import parse_allow_list
 from services.alerts.integrations.egress import EgressRefused, GuardedTransport, post_capped
+from services.contracts import evaluation as ev
 from services.contracts import tasks as t
 from services.core.settings import Settings
 from tests.alerts.builders import make_snapshot, publish
@@ -68,7 +69,7 @@ def config(settings: Settings) -> Settings:
         update={
             "webhook_allowed_hosts": "127.0.0.1",
             "webhook_require_https": False,
-            "webhook_backoff_scale": 0.0002,  # 5 s, 5 min, 30 min, 2 h, ... -> ms to seconds
+            "webhook_backoff_scale": 0.0002,  # 5 s, 30 s, ... 10 h -> 1 ms ... 7.2 s
             "webhook_dispatch_interval_seconds": 0.1,
         }
     )
@@ -464,3 +465,101 @@ async def test_response_size_is_capped(receiver: Receiver) -> None:
         receiver.big_answer = False
         receiver.secrets.remove(secret)
     assert status == 200 and len(kept) == 4096
+
+
+ACK = "cn.gov.ducha.notice.acknowledged"
+RANKING = "cn.gov.ducha.ranking.published"
+
+
+async def test_acknowledgements_and_rankings_reach_only_the_units_department(
+    alerts: tuple[Any, GraphQLClient],
+) -> None:
+    """A department scoped to unit A hears of acknowledgements of notices on A's items and
+    of A's ranking, by push and by pull; nothing of B's, nor an acknowledgement that names
+    no units; a client of every unit hears all of them."""
+    app, office = alerts
+    _, dept = await register(office, "区住建局系统(通知与排名)", [UNIT_A], [ACK, RANKING])
+    everywhere = await office(
+        CLIENT_CREATE,
+        {
+            "input": {
+                "name": "区大数据局系统",
+                "unitIds": [],
+                "allUnits": True,
+                "eventTypes": [ACK, RANKING],
+            }
+        },
+    )
+    district = office.as_(everywhere["integrationClientCreate"]["token"])
+    own = Receiver().start()
+    try:
+        data = await dept(SUB_CREATE, {"input": {"url": own.url, "eventTypes": [ACK, RANKING]}})
+        own.secrets.append(data["webhookSubscriptionCreate"]["secret"])
+
+        def ack(units: list[str]) -> t.NoticeAcknowledged:
+            return t.NoticeAcknowledged(
+                notice_id=str(uuid.uuid4()),
+                item_id=str(uuid.uuid4()),
+                code="督通〔2018〕3号",
+                person_id=str(uuid.uuid4()),
+                acknowledged_at=datetime.now(UTC),
+                unit_ids=units,
+            )
+
+        def ranking(unit: str, rank: int) -> ev.RankingPublished:
+            return ev.RankingPublished(
+                period_id=str(uuid.uuid4()),
+                name="2018年第二季度",
+                starts_on=date(2018, 4, 1),
+                ends_on=date(2018, 6, 30),
+                unit_id=unit,
+                category="街道",
+                rank=rank,
+                ranked=2,
+                total=90.0 - rank,
+                published_at=datetime.now(UTC),
+            )
+
+        mine: list[t.NoticeAcknowledged | ev.RankingPublished] = [
+            ack([UNIT_A]),
+            ack([UNIT_B, UNIT_A]),
+            ranking(UNIT_A, 1),
+        ]
+        not_mine: list[t.NoticeAcknowledged | ev.RankingPublished] = [
+            ack([UNIT_B]),
+            ack([]),
+            ranking(UNIT_B, 2),
+        ]
+        for event in [*not_mine, *mine]:
+            env = event.envelope(str(uuid.uuid4()), 1)
+            await app.state.js.publish(
+                env.subject, env.to_json(), headers={"Nats-Msg-Id": str(env.id)}
+            )
+        subjects = {_subject(e) for e in mine}
+        others = {_subject(e) for e in not_mine}
+
+        async def own_arrived() -> bool:
+            return {e["subject"] for e in own.events()} >= subjects
+
+        await wait_for(own_arrived, timeout=30)
+
+        async def all_on_feed() -> bool:
+            seen = {e["subject"] for e in await _pull_all(office, page=200)}
+            return seen >= subjects | others
+
+        await wait_for(all_on_feed, timeout=30)
+        assert not {e["subject"] for e in own.events()} & others
+        assert not own.rejected
+        pulled = await _pull_all(dept, page=50)
+        assert {e["subject"] for e in pulled} == subjects
+        assert {e["type"] for e in pulled} == {ACK, RANKING}
+        [standing] = [e["data"] for e in pulled if e["type"] == RANKING]
+        assert (standing["unitId"], standing["rank"], standing["ranked"]) == (UNIT_A, 1, 2)
+        everything = {e["subject"] for e in await _pull_all(district, page=50)}
+        assert everything >= subjects | others
+    finally:
+        own.stop()
+
+
+def _subject(event: t.NoticeAcknowledged | ev.RankingPublished) -> str:
+    return event.item_id if isinstance(event, t.NoticeAcknowledged) else event.period_id

@@ -15,6 +15,8 @@ from functools import partial
 import pytest
 
 from services.alerts.reminders import messages as m
+from services.alerts.rules.domain import ASKS_NOTHING, DEFAULT_TEMPLATES, check_template
+from services.core.errors import ValidationFailed
 
 D = date.fromisoformat
 ITEM = m.ItemText("DB-2018-0001", "市政重点工程", D("2018-06-20"), "金水源街道")
@@ -92,30 +94,52 @@ for _what in (
             {"reason": "职责调整。", "to_unit_name": "东城街道"},
         ),
         "西城街道",
-        "2018-06-20" if "{limit}" in m.TEMPLATES[_what] else None,
+        None if _what in ASKS_NOTHING else "2018-06-20",
     )
+
+
+ANY = object()  # the limit is not known to the caller: any date or 今日 (once)
+
+
+def assert_house_style(
+    title: str,
+    body: str,
+    item: str = "DB-2018-0001“市政重点工程”",
+    units: str | set[str] = "金水源街道",
+    limit: str | object | None = ANY,
+) -> None:
+    """One text against the house style: a header, the unit (one of ``units``), the item
+    (code and “title”), full-width punctuation, and — when it asks for something — the
+    time limit once, at the end, as the only date (``limit`` None: it asks nothing)."""
+    assert body.startswith(m.HEADERS), body
+    assert body.endswith("。"), body
+    assert not HALF.search(body), f"half-width punctuation: {body}"
+    assert not HALF.search(title), title
+    named = {units} if isinstance(units, str) else units
+    assert any(f"{u}：" in body for u in named), (named, body)
+    assert item in body, body
+    asks = "请" in body
+    if limit is None or not asks:
+        assert limit is None or limit is ANY, f"asks for nothing: {body}"
+        assert "时限" not in body and not asks, body
+        assert not DATE.search(body), body
+        return
+    assert body.count("（时限：") == 1, body
+    found = re.search(r"（时限：([^）]*)）。$", body)
+    assert found, f"the limit is not at the end: {body}"
+    stated = found.group(1)
+    assert stated == "今日" or DATE.fullmatch(stated), body
+    if limit is not ANY:
+        assert stated == limit, body
+    # the limit is the only date in the text, written once
+    assert DATE.findall(body) == ([] if stated == "今日" else [stated]), body
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_text_follows_the_house_style(name: str) -> None:
     make, unit, limit = CASES[name]
     msg = make()
-    body = msg.body
-    assert body.startswith(m.HEADERS), body
-    assert body.endswith("。"), body
-    assert not HALF.search(body), f"half-width punctuation: {body}"
-    assert not HALF.search(msg.title), msg.title
-    assert f"{unit}：" in body, body
-    assert "DB-2018-0001“市政重点工程”" in body, body
-    if limit is None:
-        assert "时限" not in body and "请" not in body, body
-        assert not DATE.search(body), body
-    else:
-        assert body.count("（时限：") == 1, body
-        assert body.endswith(f"（时限：{limit}）。"), body
-        assert "请" in body, body
-        # the limit is the only date in the text, written once
-        assert DATE.findall(body) == ([] if limit == "今日" else [limit]), body
+    assert_house_style(msg.title, msg.body, units=unit, limit=limit)
 
 
 def test_a_limit_that_falls_today_reads_today() -> None:
@@ -123,25 +147,56 @@ def test_a_limit_that_falls_today_reads_today() -> None:
     assert "今日" in body and TODAY.isoformat() not in body
 
 
-@pytest.mark.parametrize("name", list(m.TEMPLATES))
-def test_every_template_passes_its_own_check(name: str) -> None:
-    m.check_template(name, m.TEMPLATES[name])
+@pytest.mark.parametrize("name", list(DEFAULT_TEMPLATES))
+def test_every_default_template_passes_its_own_check(name: str) -> None:
+    assert check_template(name, DEFAULT_TEMPLATES[name]) == DEFAULT_TEMPLATES[name]
 
 
 @pytest.mark.parametrize(
     "bad",
     [
-        "督查提醒{unit}：{item}请报送（时限：{limit}）。",  # no header
-        "【督查提醒】{unit}：{item}，请报送进度。",  # asks without a limit
-        "【督查提醒】{unit}：{item}，请报送进度{limit}{limit}。",  # limit twice
-        "【督查提醒】{unit}：{item},请报送进度{limit}。",  # half-width comma
-        "【督查提醒】{unit}：{item}，请报送进度{limit}{deadline}。",  # unknown placeholder
-        "【督查提醒】{item}，请报送进度{limit}。",  # no unit
+        "督查提醒{unit}：{code}“{title}”请报送（时限：{deadline}）。",  # no header
+        "【督查提醒】{unit}：{code}“{title}”，请报送进度。",  # asks without a limit
+        "【督查提醒】{unit}：{code}“{title}”，请报送（时限：{deadline}）（时限：{deadline}）。",
+        "【督查提醒】{unit}：{code}“{title}”,请报送进度（时限：{deadline}）。",  # half-width
+        "【督查提醒】{unit}：{code}“{title}”，请报送进度（时限：{deadline}）{limit}。",  # unknown
+        "【督查提醒】{code}“{title}”，请报送进度（时限：{deadline}）。",  # no unit
+        "【督查提醒】{unit}：“{title}”，请报送进度（时限：{deadline}）。",  # no code
+        "【督查提醒】{unit}：{code}，请报送进度（时限：{deadline}）。",  # no title
+        "【督查提醒】{unit}：{code}“{title}”，报送进度（时限：{deadline}）。",  # asks nothing
+        "【督查提醒】{unit}：{code}“{title}”，请报送进度（时限：{deadline}）",  # no full stop
+        "【督查提醒】{unit}：{code}“{title}”，请报送进度（时限：{deadline:>20}）。",  # a spec
+        "【督查提醒】{unit.__class__}：{code}“{title}”，请报送（时限：{deadline}）。",
+        "【督查提醒】{unit}：{code}“{title}”，请报送进度（时限：{deadline}。",  # unbalanced
+        "【督查提醒】{unit}：{code}“{title}”，请报送进度{（时限：{deadline}）。",
+        "   ",  # empty
+        "【督查提醒】{unit}：{code}“{title}”" + "很长" * 150 + "，请报送（时限：{deadline}）。",
     ],
 )
-def test_a_template_out_of_style_is_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
-        m.check_template("REPORT_DUE", bad)
+def test_a_template_out_of_style_is_refused_naming_it(bad: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        check_template("REPORT_DUE", bad)
+    assert refused.value.field == "templates.REPORT_DUE"
+
+
+def test_a_text_that_releases_someone_may_not_state_a_limit() -> None:
+    text = "【督查提醒】{unit}：{code}“{title}”已转办{to_unit}，请配合交接（时限：{deadline}）。"
+    with pytest.raises(ValidationFailed, match="占位符"):
+        check_template("TRANSFERRED_OUT", text)
+    with pytest.raises(ValidationFailed, match="没有名为"):
+        check_template("NO_SUCH", text)
+
+
+def test_a_saved_wording_is_what_goes_out() -> None:
+    mine = {
+        "REPORT_DUE": "【督查提醒】请{unit}督查员报送{code}“{title}”本期进度（时限：{deadline}）。"
+    }
+    body = m.report_due(ITEM, "区住建局", TODAY, TODAY, mine).body
+    assert (
+        body == "【督查提醒】请区住建局督查员报送DB-2018-0001“市政重点工程”本期进度（时限：今日）。"
+    )
+    # the other texts keep their default wording
+    assert m.red_chase(ITEM, 2, TODAY, mine).body == m.red_chase(ITEM, 2, TODAY).body
 
 
 def test_digest_counts_items_per_colour() -> None:

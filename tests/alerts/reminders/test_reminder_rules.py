@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from services.alerts.cards.domain import reminder_card, report_link, resolve_links
 from services.alerts.delivery.channels import RateLimiter
-from services.alerts.delivery.domain import backoff
+from services.alerts.delivery.domain import backoff, same_link_run
 from services.alerts.reminders import messages
 from services.alerts.reminders.domain import (
     ItemPeople,
@@ -15,6 +16,7 @@ from services.alerts.reminders.domain import (
     Person,
     audience,
     deadline_reminder,
+    offers_report,
     period_of,
     recipients,
     red_chase,
@@ -241,3 +243,46 @@ def test_rate_limiter_window() -> None:
 @pytest.mark.parametrize(("attempts", "seconds"), [(1, 30), (2, 60), (3, 120), (10, 3600)])
 def test_backoff(attempts: int, seconds: float) -> None:
     assert backoff(attempts, 30, 3600) == seconds
+
+
+# --- reminders as WeCom cards (issue 14) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "unit", "offered"),
+    [
+        (Kind.REPORT_DUE, "u1", True),
+        (Kind.LEVEL_CHANGED, "u2", True),
+        (Kind.DEADLINE_NEAR, "u1", True),
+        (Kind.RED_CHASE, "u1", True),
+        (Kind.LEVEL_CHANGED, None, False),  # a leader: nothing to report
+        (Kind.REPORT_DUE, "u9", False),  # someone of a unit the reminder does not concern
+        (Kind.RED_ESCALATION, "u1", False),
+        (Kind.NOTICE_UNACKED, "u1", False),  # the notice card carries 已阅 already
+        (Kind.ITEM_CHANGED, "u1", False),
+    ],
+)
+def test_report_jump_only_for_the_concerned_units_people(
+    kind: Kind, unit: str | None, offered: bool
+) -> None:
+    assert offers_report(kind, unit, ("u1", "u2")) is offered
+
+
+def test_one_wire_message_is_plain_or_one_items_card() -> None:
+    a, b = report_link("item-a"), report_link("item-b")
+    assert same_link_run([]) == 0
+    assert same_link_run([None, None, a, None]) == 2
+    assert same_link_run([a, a, b, a]) == 2
+    assert same_link_run([b]) == 1
+
+
+def test_reminder_card_keeps_the_text_and_jumps_to_the_mobile_report_page() -> None:
+    text = "【督查提醒】DB-2018-0001 市政重点工程：本期进度尚未报送，请于2018-06-29前报送。"
+    card = resolve_links(
+        reminder_card("督查提醒：请报送进度", text, report_link("abc")), "https://d.gov.cn/m/"
+    )
+    assert card["card_type"] == "text_notice" and card["sub_title_text"] == text
+    assert card["jump_list"] == [
+        {"type": 1, "title": "去汇报", "url": "https://d.gov.cn/m/items/abc"}
+    ]
+    assert card["card_action"]["url"] == "https://d.gov.cn/m/items/abc"

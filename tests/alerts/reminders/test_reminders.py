@@ -68,6 +68,7 @@ UNITS = [
     ev.UnitUpserted(id=CO, code="CJJ", name="区城建局", kind="DEPARTMENT", category="区直部门"),
 ]
 ITEM_ID = str(uuid.uuid4())
+MOBILE = "https://ducha.example.gov.cn/m"
 
 
 def shanghai(day: str, hour: int = 10) -> datetime:
@@ -128,6 +129,7 @@ async def alerts(
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp.port,
             "delivery_interval_seconds": 0.2,
+            "mobile_base_url": MOBILE,
             "reminder_scan_seconds": 3600,
             "sweep_interval_seconds": 3600,
         }
@@ -174,6 +176,20 @@ async def settled(app: Any) -> list[asyncpg.Record]:
     return await wait_for(done)
 
 
+def wecom_app_sent(wecom: FakeWeCom) -> list[tuple[str, str, str | None]]:
+    """(member, text, 去汇报 link) of every WeCom application message, text or card."""
+    sent: list[tuple[str, str, str | None]] = [
+        (m["touser"], m["text"]["content"], None) for m in wecom.app_messages
+    ]
+    for m in wecom.card_messages:
+        card = m["template_card"]
+        assert card["card_type"] == "text_notice"
+        [jump] = card["jump_list"]
+        assert jump["title"] == "去汇报" and card["card_action"]["url"] == jump["url"]
+        sent.append((m["touser"], card["sub_title_text"], jump["url"]))
+    return sent
+
+
 def recipients_of(found: list[asyncpg.Record], kind: str, channel: str) -> set[str]:
     names = {v: k for k, v in P.items()}
     return {
@@ -217,7 +233,14 @@ async def test_reminders_follow_the_item_from_blue_to_red(
     [robot] = wecom.robot_messages
     assert robot["key"] == "robot-lead"
     assert set(robot["text"]["mentioned_mobile_list"]) == {"13800000001", "13800000002"}
-    assert sorted(m["touser"] for m in wecom.app_messages) == ["lijunwei", "wangwu"]
+    # the unit's people get it as a card whose 去汇报 opens the item's mobile report page
+    report_page = f"{MOBILE}/items/{ITEM_ID}"
+    assert not wecom.app_messages
+    assert sorted((m, link) for m, _, link in wecom_app_sent(wecom)) == [
+        ("lijunwei", report_page),
+        ("wangwu", report_page),
+    ]
+    assert all("蓝色" in text for _, text, _ in wecom_app_sent(wecom))
     assert sorted(m.to[0] for m in smtp.messages) == ["li@example.gov.cn", "sun@example.gov.cn"]
 
     # 2. two working days before the deadline (06-27 → 06-29): the 3-day reminder, once
@@ -248,6 +271,11 @@ async def test_reminders_follow_the_item_from_blue_to_red(
     red = await wait_for(red_sent)
     assert recipients_of(red, "LEVEL_CHANGED", "WECOM_APP") == {"sup", "owner", "leader"}
     assert "逾期未办" in red[0]["body"]
+    # the leader reports nothing: a text for him, cards for the unit's people
+    red_app = [(m, link) for m, text, link in wecom_app_sent(wecom) if "红色" in text]
+    assert sorted(red_app, key=str) == sorted(
+        [("lijunwei", report_page), ("wangwu", report_page), ("zhoulead", None)], key=str
+    )
 
     # 5. RED for two working days: daily chase, and escalation to the district leaders
     clock.set_clock(lambda: shanghai("2018-07-04"))
@@ -271,10 +299,10 @@ async def test_reminders_follow_the_item_from_blue_to_red(
     # never twice for the same reason and channel: every wire message is unique
     keys = [r["dedupe_key"] for r in found]
     assert len(keys) == len(set(keys))
-    sent_app = [(m["touser"], m["text"]["content"]) for m in wecom.app_messages]
+    sent_app = wecom_app_sent(wecom)
     assert len(sent_app) == len(set(sent_app))
-    chase = [m for m in wecom.app_messages if "【督查催办】" in m["text"]["content"]]
-    assert {m["touser"] for m in chase} == {"lijunwei", "wangwu"}
+    chase = [(m, link) for m, text, link in sent_app if "【督查催办】" in text]
+    assert sorted(chase) == [("lijunwei", report_page), ("wangwu", report_page)]
 
 
 async def test_inbox_read_state_and_preferences(

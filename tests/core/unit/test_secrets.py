@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 from services.alerts.delivery.channels import ChannelError, Mailer, WeComApp
 from services.core.app_factory import RequestContextMiddleware
-from services.core.auth import TokenVerifier, mint_token
+from services.core.auth import AuthError, Role, TokenVerifier, mint_token
 from services.core.logs import (
     CLIENT_LOGGERS,
     accepted_request_id,
@@ -155,6 +155,37 @@ def test_verified_claims_are_cached_until_exp(monkeypatch: pytest.MonkeyPatch) -
     now[0] = 2_000_000_000  # past exp by the cache's clock: verified again, not reused
     verifier.verify(token)
     assert len(calls) == 2
+
+
+def test_a_tampered_token_is_refused_every_time_and_never_cached() -> None:
+    verifier = TokenVerifier(settings())
+    good = mint_token(settings(), "p", ["CADRE"])
+    header, payload, signature = good.split(".")
+    forged_payload = jwt.utils.base64url_encode(
+        jwt.utils.base64url_decode(payload).replace(b'"CADRE"', b'"LEADER"')
+    ).decode()
+    forged = f"{header}.{forged_payload}.{signature}"
+    assert verifier.verify(good).roles == {Role.CADRE}
+    for _ in range(2):  # the second try must not find a cached "valid" entry either
+        with pytest.raises(AuthError):
+            verifier.verify(forged)
+    assert forged not in verifier._verified
+    wrong_key = jwt.encode(
+        {"sub": "p", "roles": ["LEADER"], "iss": "ducha", "aud": "ducha", "exp": 4_000_000_000},
+        SECRET + "-other",
+        algorithm="HS256",
+    )
+    with pytest.raises(AuthError):
+        verifier.verify(wrong_key)
+    assert wrong_key not in verifier._verified
+
+
+def test_an_expired_token_is_refused_and_not_cached() -> None:
+    verifier = TokenVerifier(settings())
+    expired = mint_token(settings(), "p", ["CADRE"], ttl_seconds=-10)
+    with pytest.raises(AuthError):
+        verifier.verify(expired)
+    assert expired not in verifier._verified
 
 
 def test_the_cache_is_bounded() -> None:

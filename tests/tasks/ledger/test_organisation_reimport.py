@@ -131,3 +131,29 @@ async def test_a_bad_row_rejects_the_whole_reimport(world: dict[str, Any]) -> No
     got = (await world["client"](IMPORT_ORG, {"f": b64(xlsx(bad))}))["organisationImport"]
     assert got["__typename"] == "LedgerRowsError", got
     assert await snapshot(conn) == before
+
+
+async def test_people_of_a_renamed_unit_do_not_move(world: dict[str, Any]) -> None:
+    """A sheet that renames a unit names its people by the new name: they stay where
+    they are (UNCHANGED), in the dry run and when applied."""
+    conn = world["conn"]
+    d = f"丁街道{S}"
+    first = {
+        "单位": [UNIT_HEAD, [f"D{S}", d, "街道", None, None]],
+        "人员": [PEOPLE_HEAD, [f"P7{S}", "冯七", d, "正科", "科级干部", None]],
+    }
+    got = (await world["client"](IMPORT_ORG, {"f": b64(xlsx(first))}))["organisationImport"]
+    assert got["__typename"] == "OrganisationImportSuccess", got
+    renamed = {
+        "单位": [UNIT_HEAD, [f"D{S}", d + "办事处", "街道", None, None]],
+        "人员": [PEOPLE_HEAD, [f"P7{S}", "冯七", d + "办事处", "正科", "科级干部", None]],
+    }
+    dry = (await world["client"](DRY_RUN, {"f": b64(xlsx(renamed))}))["organisationImport"]
+    rows = {(r["sheet"], r["code"]): r for r in dry["diff"]["rows"]}
+    assert rows[("单位", f"D{S}")]["action"] == "UPDATED"
+    assert rows[("人员", f"P7{S}")]["action"] == "UNCHANGED", rows[("人员", f"P7{S}")]
+    before = await conn.fetchrow("SELECT id, unit_id FROM people WHERE code = $1", f"P7{S}")
+    got = (await world["client"](IMPORT_ORG, {"f": b64(xlsx(renamed))}))["organisationImport"]
+    assert got["__typename"] == "OrganisationImportSuccess", got
+    after = await conn.fetchrow("SELECT id, unit_id FROM people WHERE code = $1", f"P7{S}")
+    assert dict(after) == dict(before)

@@ -69,6 +69,7 @@ async def world(settings: Settings) -> AsyncIterator[dict[str, Any]]:
                 "conn": conn,
                 "settings": settings,
                 "lead": lead,
+                "co": co,
                 "other": other,
                 "head": head,
                 "supervisor": supervisor,
@@ -171,6 +172,8 @@ async def test_each_recipient_acknowledges_once(world: dict[str, Any]) -> None:
     assert len(events) == 1
     data = events[0]["payload"]["data"]
     assert data["person_id"] == world["owner"] and data["remaining"] >= 1
+    # the item's units, so a unit-scoped department's system receives it (issue 14)
+    assert data["unit_ids"] == sorted([world["lead"], world["co"]])
 
     outsider = as_person(world, world["outsider"], "UNIT_HEAD", world["other"])
     refused = await outsider.raw(ACK, {"i": {"noticeId": notice["id"]}})

@@ -104,6 +104,11 @@ async def _person(office: GraphQLClient, unit: str, name: str, user: str) -> str
     return str(data["personCreate"]["person"]["id"])
 
 
+def _action_cards(wecom: FakeWeCom, user: str) -> list[dict[str, Any]]:
+    """The cards with buttons a member got (reminders come as text_notice cards too)."""
+    return [c for c in wecom.cards(user) if c["card_type"] == "button_interaction"]
+
+
 def _button(card: dict[str, Any], text: str) -> dict[str, Any]:
     return next(b for b in card["button_list"] if b["text"] == text)
 
@@ -137,14 +142,14 @@ async def test_pressing_sign_on_the_card_signs_the_item(
     item = await make_item(office, world["unit"], title="背街小巷环境整治")
 
     async def card() -> dict[str, Any] | None:
-        found = [c for c in wecom.cards("li.du") if item in _button(c, "签收")["key"]]
+        found = [c for c in _action_cards(wecom, "li.du") if item in _button(c, "签收")["key"]]
         return found[0] if found else None
 
     sent = await wait_for(card)
     assert sent["card_type"] == "button_interaction"
     assert [b["text"] for b in sent["button_list"]] == ["签收", "退回", "去汇报"]
-    assert _button(sent, "去汇报")["url"] == f"https://ducha.example.gov.cn/m/items/{item}/report"
-    assert not wecom.cards("zhou.du")  # another unit's supervisor gets no card
+    assert _button(sent, "去汇报")["url"] == f"https://ducha.example.gov.cn/m/items/{item}"
+    assert not _action_cards(wecom, "zhou.du")  # another unit's supervisor gets no card
 
     # someone of another unit presses the same button: the same access check refuses
     await asyncio.to_thread(
@@ -209,7 +214,7 @@ async def test_pressing_read_on_a_notice_card_acknowledges_it(
     notice = data["noticeIssue"]["notice"]["id"]
 
     async def card() -> dict[str, Any] | None:
-        found = [c for c in wecom.cards("li.du") if notice in c["button_list"][0]["key"]]
+        found = [c for c in _action_cards(wecom, "li.du") if notice in c["button_list"][0]["key"]]
         return found[0] if found else None
 
     sent = await wait_for(card)

@@ -1,6 +1,15 @@
 // The one GraphQL client: urql over HTTP for queries and mutations, graphql-ws for the
 // subscription. The token rides in the Authorization header / connectionParams.
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
+import {
+  Client,
+  cacheExchange,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  subscriptionExchange,
+  type AnyVariables,
+  type TypedDocumentNode,
+} from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { reactive } from 'vue';
 import { currentToken } from './session';
@@ -57,11 +66,27 @@ export function resetSocket(): void {
   socket.lostSince = null;
 }
 
+// Answers a prefetch brought in, by operation key, until when they count as fresh: the page's
+// own cache-and-network query then takes them from the cache without asking again at once.
+const FRESH_MS = 3000;
+const prefetched = new Map<number, number>();
+
+const freshPrefetch = mapExchange({
+  onOperation(operation) {
+    const until = prefetched.get(operation.key);
+    if (until === undefined || operation.kind !== 'query') return operation;
+    prefetched.delete(operation.key);
+    if (until < Date.now() || operation.context.requestPolicy !== 'cache-and-network') return operation;
+    return makeOperation(operation.kind, operation, { ...operation.context, requestPolicy: 'cache-first' });
+  },
+});
+
 export const client = new Client({
   url: '/graphql',
   preferGetMethod: false,
   requestPolicy: 'cache-and-network',
   exchanges: [
+    freshPrefetch,
     cacheExchange,
     fetchExchange,
     subscriptionExchange({
@@ -82,3 +107,20 @@ export const client = new Client({
     return { headers };
   },
 });
+
+/** Start a page's first query while the page's code is still loading (the router calls it
+ *  for routes whose meta names one): the page's own useQuery with the same variables then
+ *  shares it (urql runs one operation per query + variables and caches its answer), so the
+ *  round trip overlaps loading the chunks instead of following them. */
+export function prefetch<Data, Variables extends AnyVariables>(
+  query: TypedDocumentNode<Data, Variables>,
+  variables: Variables,
+): void {
+  // network-only: the answer must be new (a cached one would be taken as fresh below)
+  void client
+    .query(query, variables, { requestPolicy: 'network-only' })
+    .toPromise()
+    .then((result) => {
+      if (!result.error) prefetched.set(result.operation.key, Date.now() + FRESH_MS);
+    });
+}

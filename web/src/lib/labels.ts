@@ -52,14 +52,6 @@ export const ASSIGNMENT_STATE_LABEL: Record<string, string> = {
   COMPLETION_REQUESTED: '申请办结',
   COMPLETED: '已完成',
   RETURNED: '已退回',
-  TRANSFERRED: '已转办',
-  WITHDRAWN: '已撤出',
-};
-
-export const EXTENSION_STATE_LABEL: Record<string, string> = {
-  PENDING: '待审批',
-  APPROVED: '已批准',
-  REJECTED: '未批准',
 };
 
 export const EXEMPTION_STATE_LABEL: Record<string, string> = {
@@ -81,16 +73,6 @@ export const RULE_KIND_LABEL: Record<string, string> = {
 
 export const FLAG_DIRECTION_LABEL: Record<string, string> = { UP: '能上', DOWN: '能下' };
 
-export const REMINDER_KIND_LABEL: Record<string, string> = {
-  DEADLINE_NEAR: '临近时限',
-  ITEM_CHANGED: '事项变更',
-  LEVEL_CHANGED: '预警变化',
-  NOTICE_ESCALATION: '通知单升级提醒',
-  NOTICE_UNACKED: '通知单未签收',
-  RED_CHASE: '红色催办',
-  RED_ESCALATION: '红色升级',
-  REPORT_DUE: '汇报到期',
-};
 
 export const CYCLE_LABEL: Record<string, string> = {
   DAILY: '每日',
@@ -127,6 +109,61 @@ export const ACTION_LABEL: Record<string, string> = {
   'notice.issued': '印发通知单',
   'notice.acknowledged': '签收通知单',
 };
+
+// Audit actions of the office's moves and the lifecycle (tasks/moves, tasks/lifecycle).
+Object.assign(ACTION_LABEL, {
+  'item.updated': '修改事项',
+  'item.deadline_reset': '调整时限',
+  'item.deadline_changed': '时限变更',
+  'item.completed': '事项办结',
+  'item.suspended': '暂停',
+  'item.resumed': '恢复',
+  'item.cancelled': '撤销',
+  'assignment.transferred': '转办',
+  'assignment.completion_requested': '申请办结',
+  'assignment.verified': '核实办结',
+  'assignment.sent_back': '退回重办',
+  'instruction.recorded': '代录批示',
+  'instruction.confirmed': '领导确认批示',
+});
+Object.assign(ASSIGNMENT_STATE_LABEL, { TRANSFERRED: '已转办', WITHDRAWN: '已撤出' });
+
+/** Item states in which the office's moves are allowed (services/tasks/lifecycle/domain.py). */
+export const OPEN_ITEM_STATES = ['ASSIGNED', 'IN_PROGRESS', 'COMPLETION_REQUESTED'];
+
+export const EXTENSION_STATE_LABEL: Record<string, string> = { PENDING: '待审批', APPROVED: '已批准', REJECTED: '已驳回' };
+export const VERIFICATION_LABEL: Record<string, string> = { CONFIRMED: '核实无误', DISPUTED: '存在异议' };
+export const RECIPIENT_ROLE_LABEL: Record<string, string> = {
+  UNIT_HEAD: '单位负责人',
+  UNIT_SUPERVISOR: '单位督查员',
+  OWNER: '具体负责人',
+  RESPONSIBLE_LEADER: '分包领导',
+};
+export const CHANNEL_LABEL: Record<string, string> = {
+  INBOX: '站内信',
+  WECOM_APP: '企业微信应用消息',
+  WECOM_ROBOT: '企业微信群机器人',
+  EMAIL: '邮件',
+};
+export const DELIVERY_STATE_LABEL: Record<string, string> = {
+  PENDING: '待发送',
+  SENDING: '发送中',
+  SENT: '已送达',
+  HELD: '暂缓（事项已暂停）',
+  SKIPPED: '已跳过',
+  DEAD: '投递失败',
+};
+export const REMINDER_KIND_LABEL: Record<string, string> = {
+  DEADLINE_NEAR: '临期提醒',
+  ITEM_CHANGED: '事项变更',
+  LEVEL_CHANGED: '颜色变化',
+  NOTICE_ESCALATION: '通知单升级提醒',
+  NOTICE_UNACKED: '通知单未签收',
+  RED_CHASE: '红色催办',
+  RED_ESCALATION: '红色升级提醒',
+  REPORT_DUE: '汇报到期',
+};
+export const RULE_SOURCE_LABEL: Record<string, string> = { DEFAULT: '默认（其他来源）', ...SOURCE_LABEL };
 
 // 政绩档案的计分规则 (the ledger's rule codes); EXEMPTED:/RESTORED: prefix another rule.
 export const PERFORMANCE_RULE_LABEL: Record<string, string> = {

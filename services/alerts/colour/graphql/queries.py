@@ -117,3 +117,34 @@ class AlertQuery:
                 unit,
             )
         return [AlertedItem.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "按颜色筛选事项: open items of the given colours the caller reads, optionally of"
+            " one unit, some sources and a start year; most recent colour change first."
+        )
+    )
+    async def alerted_items(
+        self,
+        info: AppInfo,
+        levels: list[DomainLevel],
+        first: int = 50,
+        unit_id: strawberry.ID | None = None,
+        sources: list[ItemSource] | None = None,
+        year: int | None = None,
+    ) -> list[AlertedItem]:
+        principal = info.context.require()
+        unit = try_uuid(unit_id)
+        if (unit_id and unit is None) or not levels:
+            return []
+        async with info.context.pool.acquire() as conn:
+            rows = await store.list_items_filtered(
+                conn,
+                [lv.value for lv in levels],
+                max(1, min(first, MAX_LIST)),
+                list_scope(principal),
+                unit,
+                [s.value for s in sources] if sources else None,
+                year,
+            )
+        return [AlertedItem.from_row(r) for r in rows]

@@ -12,6 +12,7 @@ import strawberry
 from services.core import clock
 from services.core.errors import ValidationFailed
 from services.core.graphql import AppInfo
+from services.core.graphql.context import selects
 from services.core.ids import try_uuid
 from services.tasks import loaders
 from services.tasks.access import list_scope, sees_item
@@ -121,7 +122,11 @@ class ItemQuery:
     @strawberry.field(description="One supervision item, or null when absent or not visible.")
     async def item(self, info: AppInfo, id: strawberry.ID) -> SupervisionItem | None:
         principal = info.context.require()
-        row = await loaders.item_by_id(info.context).load(id)
+        # with leadUnit asked for, the item and its unit come in one round trip
+        if selects(info, "leadUnit"):
+            row = await loaders.item_with_lead_unit_by_id(info.context).load(id)
+        else:
+            row = await loaders.item_by_id(info.context).load(id)
         if row is None or not sees_item(principal, row):
             return None
         return SupervisionItem.from_row(row)

@@ -1,0 +1,235 @@
+"""Sampling profiles of issue 15's request paths (not part of ``make bench``).
+
+Starts the same seeded stack as bench_paths, then drives one case for PROFILE_SECONDS while
+py-spy samples the tasks subgraph (``--native`` off, idle frames dropped) and the gateway
+runs under ``node --cpu-prof``. Prints the top self-time frames and the share of a few
+groups of frames (JWT, JSON, asyncpg, GraphQL execution, ASGI/HTTP, metrics) for each
+profile, and leaves the raw files in PROFILE_DIR.
+
+    PYTHONPATH=$PWD .venv/bin/python -m bench.profile_paths            # item, quiet
+    PROFILE_CASE=unit_items PROFILE_BACKLOG=20000 ... -m bench.profile_paths
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.bench_paths import (
+    ITEM_GATEWAY,
+    UNIT_ALERTS,
+    UNIT_GATEWAY,
+    UNIT_TASKS,
+    publish_backlog,
+    seed,
+)
+from bench.support import embedded_servers
+from services.core.auth import mint_token
+from services.core.settings import Settings
+from services.registry import SERVICE_NAMES
+from services.stack import Stack, migrate_all
+
+SECONDS = float(os.environ.get("PROFILE_SECONDS", "8"))
+CASE = os.environ.get("PROFILE_CASE", "item")
+BACKLOG = int(os.environ.get("PROFILE_BACKLOG", "0"))
+OUT = Path(os.environ.get("PROFILE_DIR", "profiles"))
+
+# substring of a frame (function and file) -> group
+GROUPS = {
+    "jwt": ("jwt/", "auth.py"),
+    "json": ("json/", "orjson", "decode_json", "encode_json", "parse_json"),
+    "asyncpg": ("asyncpg/",),
+    "graphql execution": ("graphql/execution", "strawberry/schema/schema.py:execute"),
+    "graphql parse/validate": ("graphql/language", "graphql/validation"),
+    "strawberry extensions": ("strawberry/extensions",),
+    "asgi/http": ("uvicorn/", "starlette/", "httptools"),
+    "metrics": ("prometheus_client/",),
+    "logging": ("logging/", "pythonjsonlogger"),
+}
+
+
+def collapsed_summary(path: Path, top: int = 15) -> dict[str, Any]:
+    """Self time by frame and inclusive share by group from py-spy's collapsed output."""
+    own: collections.Counter[str] = collections.Counter()
+    groups: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        frames = stack.split(";")
+        total += n
+        own[frames[-1]] += n
+        for group, needles in GROUPS.items():
+            if any(any(s in f for s in needles) for f in frames):
+                groups[group] += n
+    return {
+        "samples": total,
+        "top_self": [(f, round(100 * n / total, 1)) for f, n in own.most_common(top)],
+        "groups": {g: round(100 * groups[g] / total, 1) for g in GROUPS},
+    }
+
+
+def cpuprofile_summary(path: Path, top: int = 15, last_seconds: float = 0) -> dict[str, Any]:
+    """Self time by function (and inclusive share of a few packages) from a .cpuprofile;
+    with ``last_seconds``, only the samples of that window before the profile's end (the
+    driven case, not start-up)."""
+    prof = json.loads(path.read_text())
+    nodes = {n["id"]: n for n in prof["nodes"]}
+    parent = {c: n["id"] for n in prof["nodes"] for c in n.get("children", [])}
+    at, stamps = prof["startTime"], []
+    for delta in prof["timeDeltas"]:
+        at += delta
+        stamps.append(at)
+    since = prof["endTime"] - last_seconds * 1e6 if last_seconds else float("-inf")
+    hits: collections.Counter[int] = collections.Counter(
+        s for s, t in zip(prof["samples"], stamps, strict=True) if t >= since
+    )
+    total = sum(hits.values())
+    idle = sum(n for i, n in hits.items() if nodes[i]["callFrame"]["functionName"] == "(idle)")
+    busy = total - idle
+
+    def label(node: dict[str, Any]) -> str:
+        cf = node["callFrame"]
+        url = cf["url"].split("node_modules/")[-1]
+        return f"{cf['functionName'] or '(anonymous)'} {url}:{cf['lineNumber']}"
+
+    own: collections.Counter[str] = collections.Counter()
+    packages: collections.Counter[str] = collections.Counter()
+    for i, n in hits.items():
+        if nodes[i]["callFrame"]["functionName"] == "(idle)":
+            continue
+        own[label(nodes[i])] += n
+        seen: set[str] = set()
+        j: int | None = i
+        while j is not None:
+            url = nodes[j]["callFrame"]["url"]
+            if "node_modules/" in url:
+                rest = url.split("node_modules/")[-1].split("/")
+                pkg = "/".join(rest[:2]) if rest[0].startswith("@") else rest[0]
+                seen.add(pkg)
+            elif url.startswith("node:"):
+                seen.add(url)
+            j = parent.get(j)
+        for pkg in seen:
+            packages[pkg] += n
+    return {
+        "busy_share": round(100 * busy / total, 1) if total else 0,
+        "top_self": [(f, round(100 * n / busy, 1)) for f, n in own.most_common(top)],
+        "packages": [(p, round(100 * n / busy, 1)) for p, n in packages.most_common(top)],
+    }
+
+
+async def drive(
+    settings: Settings, stack: Stack, items: list[uuid.UUID], units: list[uuid.UUID], way: str
+) -> int:
+    token = mint_token(settings, str(uuid.uuid4()), ["SUPERVISION_OFFICE"])
+    rng = random.Random(way)
+    done = 0
+    async with httpx.AsyncClient(headers={"authorization": f"Bearer {token}"}) as client:
+
+        async def gql(url: str, query: str, variables: dict[str, Any]) -> Any:
+            r = await client.post(url, json={"query": query, "variables": variables})
+            body = r.json()
+            assert not body.get("errors"), body
+            return body["data"]
+
+        deadline = time.perf_counter() + SECONDS
+        while time.perf_counter() < deadline:
+            if CASE == "item":
+                url = stack.gateway_url if way == "gateway" else stack.service_url("tasks")
+                await gql(url, ITEM_GATEWAY, {"id": str(rng.choice(items))})
+            elif way == "gateway":
+                await gql(stack.gateway_url, UNIT_GATEWAY, {"u": str(rng.choice(units))})
+            else:
+                data = await gql(
+                    stack.service_url("tasks"), UNIT_TASKS, {"u": str(rng.choice(units))}
+                )
+                reps = [
+                    {"__typename": "SupervisionItem", "id": n["id"]} for n in data["items"]["nodes"]
+                ]
+                await gql(stack.service_url("alerts"), UNIT_ALERTS, {"r": reps})
+            done += 1
+    return done
+
+
+def pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return subprocess.Popen(
+        [
+            exe,
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(SECONDS)),
+            "-r",
+            "400",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"case": CASE, "backlog": BACKLOG, "seconds": SECONDS}
+    with embedded_servers() as (dsn, nats_url, root):
+        migrate_all(dsn)
+        items, units = asyncio.run(seed(dsn))
+        settings = Settings(database_url=dsn, nats_url=nats_url, data_dir=root)
+        prof_dir = (OUT / f"node-{CASE}").resolve()
+        shutil.rmtree(prof_dir, ignore_errors=True)
+        stack = Stack(
+            root,
+            dsn,
+            nats_url,
+            settings.signing_secret(),
+            extra_env={"LOG_LEVEL": "WARNING", "DEV_MODE": "0"},
+        )
+        procs: dict[str, int] = {}
+        try:
+            for name in SERVICE_NAMES:
+                procs[name] = stack.start_service(name).pid
+            stack.node_flags = ["--cpu-prof", f"--cpu-prof-dir={prof_dir}"]
+            stack.start_gateway()
+            stack.wait_ready(120)
+            if BACKLOG:
+                asyncio.run(publish_backlog(nats_url, units, BACKLOG))
+            for way in ("direct", "gateway"):
+                target = procs["tasks"]
+                out = OUT / f"pyspy-{CASE}-{way}{'-backlog' if BACKLOG else ''}.txt"
+                spy = pyspy(target, out)
+                time.sleep(0.5)
+                n = asyncio.run(drive(settings, stack, items, units, way))
+                spy.wait(SECONDS + 30)
+                report[f"tasks {way}"] = {"requests": n, **collapsed_summary(out)}
+        finally:
+            stack.stop()
+    profiles = sorted(prof_dir.glob("*.cpuprofile"))
+    if profiles:
+        biggest = max(profiles, key=lambda p: p.stat().st_size)  # not the loader thread's
+        report["gateway"] = cpuprofile_summary(biggest, last_seconds=SECONDS + 2)
+    (OUT / f"summary-{CASE}{'-backlog' if BACKLOG else ''}.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=2)
+    )
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
