@@ -12,6 +12,8 @@ PHONE_PAGES = [
     "src/pages/mobile/MobileLayout.vue",
     "src/pages/mobile/MyUnitItems.vue",
     "src/pages/mobile/MobileItem.vue",
+    "src/pages/mobile/MobileNotices.vue",
+    "src/pages/mobile/MobileInbox.vue",
 ]
 LIMIT = 300 * 1024
 

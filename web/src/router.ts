@@ -47,6 +47,9 @@ export const router = createRouter({
         { path: 'statistics', component: () => import('./pages/office/Statistics.vue'), meta: { roles: OFFICE, title: '统计分析' } },
         { path: 'alert-rules', component: () => import('./pages/office/AlertSettings.vue'), meta: { roles: OFFICE, title: '预警规则' } },
         { path: 'notifications', component: () => import('./pages/office/NotificationLog.vue'), meta: { roles: OFFICE, title: '通知投递记录' } },
+        { path: 'exemptions', component: () => import('./pages/console/Exemptions.vue'), meta: { title: '容错免责' } },
+        { path: 'leader', component: () => import('./pages/console/LeaderDesk.vue'), meta: { roles: ['LEADER'], title: '领导批示' } },
+        { path: 'evaluation', component: () => import('./pages/console/EvaluationOffice.vue'), meta: { roles: OFFICE, title: '考核评价' } },
       ],
     },
     {
@@ -55,6 +58,8 @@ export const router = createRouter({
       children: [
         { path: 'items', component: () => import('./pages/mobile/MyUnitItems.vue'), meta: { roles: UNIT, title: '本单位事项' } },
         { path: 'items/:id', component: () => import('./pages/mobile/MobileItem.vue'), meta: { roles: UNIT, title: '事项办理' } },
+        { path: 'notices', component: () => import('./pages/mobile/MobileNotices.vue'), meta: { title: '督查通知单' } },
+        { path: 'inbox', component: () => import('./pages/mobile/MobileInbox.vue'), meta: { title: '站内信' } },
       ],
     },
     { path: '/screen', component: () => import('./pages/screen/BigScreen.vue'), meta: { roles: OFFICE, title: '督查大屏', prefetch: prefetchScreen } },

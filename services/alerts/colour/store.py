@@ -288,9 +288,11 @@ async def count_by_level(
 async def count_by_unit(
     conn: asyncpg.Connection, unit_ids: list[UUID] | None = None
 ) -> list[asyncpg.Record]:
-    """Counts per (unit, colour); an item counts for its lead unit and each co-unit."""
+    """Counts per (unit, colour) and the oldest ``level_since`` of each; an item counts for
+    its lead unit and each co-unit."""
     return await conn.fetch(
-        "SELECT u AS unit_id, level, count(*) AS n FROM items, unnest(unit_ids) AS u"
+        "SELECT u AS unit_id, level, count(*) AS n, min(level_since) AS oldest_since"
+        " FROM items, unnest(unit_ids) AS u"
         " WHERE level IS NOT NULL AND ($1::uuid[] IS NULL OR u = ANY($1::uuid[]))"
         " GROUP BY u, level ORDER BY u, level",
         unit_ids,

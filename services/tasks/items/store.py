@@ -236,6 +236,8 @@ async def list_items_filtered(
 
 DIMENSIONS = {
     "YEAR": ("extract(year FROM start_date)::int::text", "items"),
+    # the month an item started, YYYY-MM (the big screen's trend by month)
+    "MONTH": ("to_char(start_date, 'YYYY-MM')", "items"),
     "SOURCE": ("source", "items"),
     "STATE": ("state", "items"),
     # an item counts for its lead unit and each co-unit

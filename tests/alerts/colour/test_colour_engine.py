@@ -291,7 +291,7 @@ query($reps: [_Any!]!) { _entities(representations: $reps) {
 BIG_SCREEN = """
 query($unit: ID) {
   alertCounts(unitId: $unit) { level count }
-  alertCountsByUnit { unit { id } counts { level count } }
+  alertCountsByUnit { unit { id } counts { level count } stalledSince }
   alertCountsBySource { source counts { level count } }
   newestRedItems(limit: 5) { code level since item { id } }
   longestStalledItems(limit: 5, unitId: $unit) { code level since }
@@ -347,7 +347,9 @@ async def test_graphql_alert_counts_and_big_screen_lists(
         "YELLOW": 0,
         "GREEN": 1,
     }
-    assert unit in {u["unit"]["id"] for u in screen["alertCountsByUnit"]}
+    by_unit = {u["unit"]["id"]: u for u in screen["alertCountsByUnit"]}
+    # the unit's longest-stalled item: stalled since the BLUE item's colour began
+    assert by_unit[unit]["stalledSince"] == screen["longestStalledItems"][0]["since"]
     assert "KEY_WORK" in {s["source"] for s in screen["alertCountsBySource"]}
     assert screen["newestRedItems"][0]["level"] == "RED"
     assert [s["code"] for s in screen["longestStalledItems"]] == [stalled.code]

@@ -208,3 +208,12 @@ async def test_statistics(world: dict[str, Any]) -> None:
     assert states == {"ASSIGNED": 3, "CANCELLED": 1, "COMPLETED": 1}
     filtered = (await w["client"](STATS, {"g": "YEAR", "f": {"year": 2017}}))["itemStatistics"]
     assert [r["key"] for r in filtered] == ["2017"]
+    # the big screen's trend: one row per start month, oldest first
+    months = (await w["client"](STATS, {"g": "MONTH"}))["itemStatistics"]
+    assert [(r["key"], r["total"]) for r in months] == [
+        ("2017-03", 1),
+        ("2017-05", 1),
+        ("2018-01", 1),
+        ("2018-02", 1),
+        ("2018-03", 1),
+    ]

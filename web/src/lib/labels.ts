@@ -54,6 +54,26 @@ export const ASSIGNMENT_STATE_LABEL: Record<string, string> = {
   RETURNED: '已退回',
 };
 
+export const EXEMPTION_STATE_LABEL: Record<string, string> = {
+  PENDING: '待审核',
+  APPROVED: '已批准',
+  REJECTED: '未批准',
+  REVOKED: '已撤销',
+};
+
+export const PERIOD_KIND_LABEL: Record<string, string> = { QUARTER: '季度', YEAR: '年度' };
+export const PERIOD_STATE_LABEL: Record<string, string> = { OPEN: '进行中', CLOSED: '已关闭（排名已冻结）' };
+
+export const RULE_KIND_LABEL: Record<string, string> = {
+  SCORING: '计分规则',
+  SELECTION_WEIGHTS: '干部选拔权重',
+  UNIT_WEIGHTS: '单位评价权重',
+  UP_DOWN: '能上能下规则',
+};
+
+export const FLAG_DIRECTION_LABEL: Record<string, string> = { UP: '能上', DOWN: '能下' };
+
+
 export const CYCLE_LABEL: Record<string, string> = {
   DAILY: '每日',
   WEEKLY: '每周',
@@ -144,3 +164,26 @@ export const REMINDER_KIND_LABEL: Record<string, string> = {
   REPORT_DUE: '汇报到期',
 };
 export const RULE_SOURCE_LABEL: Record<string, string> = { DEFAULT: '默认（其他来源）', ...SOURCE_LABEL };
+
+// 政绩档案的计分规则 (the ledger's rule codes); EXEMPTED:/RESTORED: prefix another rule.
+export const PERFORMANCE_RULE_LABEL: Record<string, string> = {
+  ITEM_TAKEN_ON: '承办事项',
+  COMPLETED_ON_TIME: '按期办结',
+  COMPLETED_LATE: '逾期办结',
+  EXTENSION_APPROVED: '批准延期',
+  COLOUR_RED: '红色预警',
+  COLOUR_YELLOW: '黄色预警',
+  COLOUR_BLUE: '蓝色预警',
+  COLOUR_GREEN: '绿色',
+  VERIFICATION_DISPUTED: '核实不符',
+  COMMENDATION: '领导表扬',
+  CRITICISM: '领导批评',
+};
+
+export function ruleLabel(rule: string): string {
+  const [head, rest] = rule.includes(':') ? [rule.slice(0, rule.indexOf(':')), rule.slice(rule.indexOf(':') + 1)] : ['', rule];
+  const base = PERFORMANCE_RULE_LABEL[rest] ?? rest;
+  if (head === 'EXEMPTED') return `容错免除·${base}`;
+  if (head === 'RESTORED') return `撤销容错·${base}`;
+  return base;
+}

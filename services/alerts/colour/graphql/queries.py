@@ -6,6 +6,7 @@ counts per unit cover the units whose aggregates the caller reads (``unit_scope`
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import strawberry
 
@@ -55,10 +56,17 @@ class AlertQuery:
         async with info.context.pool.acquire() as conn:
             rows = await store.count_by_unit(conn, units)
         by_unit: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        stalled: dict[str, datetime | None] = {}
         for r in rows:
             by_unit[str(r["unit_id"])].append((r["level"], r["n"]))
+            if r["level"] == DomainLevel.BLUE.value:
+                stalled[str(r["unit_id"])] = r["oldest_since"]
         return [
-            UnitAlertCounts(unit=Unit(id=strawberry.ID(u)), counts=level_counts(pairs))
+            UnitAlertCounts(
+                unit=Unit(id=strawberry.ID(u)),
+                counts=level_counts(pairs),
+                stalled_since=stalled.get(u),
+            )
             for u, pairs in by_unit.items()
         ]
 

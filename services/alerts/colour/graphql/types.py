@@ -142,6 +142,11 @@ class Unit:
 class UnitAlertCounts:
     unit: Unit
     counts: list[LevelCount]
+    stalled_since: datetime | None = strawberry.field(
+        default=None,
+        description="停滞最久: since when the unit's longest-stalled (BLUE) item has been"
+        " stalled; null when none is",
+    )
 
 
 @strawberry.type(description="Colour counts of one source (事项来源).")

@@ -132,7 +132,7 @@ class ItemQuery:
         return SupervisionItem.from_row(row)
 
     @strawberry.field(
-        description="统计: item counts grouped by year, source, unit (lead or co) or state."
+        description="统计: item counts grouped by year, start month (YYYY-MM), source, unit (lead or co) or state."
     )
     async def item_statistics(
         self,

@@ -195,6 +195,7 @@ class ItemConnection:
 @strawberry.enum(description="统计维度")
 class StatisticsDimension(Enum):
     YEAR = "YEAR"
+    MONTH = "MONTH"
     SOURCE = "SOURCE"
     UNIT = "UNIT"
     STATE = "STATE"
