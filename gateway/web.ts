@@ -74,7 +74,7 @@ export function useWebApp(distDir: string): GatewayPlugin {
       };
       if (path.endsWith('.html')) {
         headers['content-security-policy'] =
-          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
         headers['referrer-policy'] = 'same-origin';
       }
       const gzip =
