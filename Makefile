@@ -45,6 +45,7 @@ lint: setup
 	$(VENV)/bin/mypy services tests bench
 	$(VENV)/bin/lint-imports
 	$(PY) -m tests.support.import_cycles
+	cd web && npx vue-tsc --noEmit
 
 pytest: setup
 	$(VENV)/bin/pytest -q
