@@ -236,15 +236,17 @@ async def test_office_verifies_completion_and_the_owner_sees_the_line(
         {"i": {"itemId": w.item_id, "unitId": w.unit_b, "summary": "配合工作已完成"}},
     )
     assert data["completionRequest"]["__typename"] == "ItemChangeSuccess", data
-    # the office verifies both units' requests (its verification queue is the office pages'
-    # slice; the API move is the same one that page calls)
-    for unit in (w.unit_a, w.unit_b):
-        data = await w.api(
-            "mutation ($i: CompletionDecisionInput!) {"
-            " completionVerify(input: $i) { __typename ... on UserError { message } } }",
-            {"i": {"itemId": w.item_id, "unitId": unit, "note": "经核实已办结"}},
-        )
-        assert data["completionVerify"]["__typename"] == "CompletionDecisionSuccess", data
+    # the office verifies both units' requests on its verification queue (核查审批)
+    office = w.pages["office"]
+    await office.goto(f"{w.origin}/console/queue")
+    completions = office.get_by_test_id("queue-completions")
+    for unit_name in ("甲街道", "乙街道"):
+        row = completions.locator("tr", has_text=TITLE).filter(has_text=unit_name)
+        await row.get_by_role("button", name="核实办结").click()
+        dialog = office.get_by_test_id("decision-dialog")
+        await dialog.get_by_test_id("decision-submit").click()
+        await expect(dialog).to_be_hidden()
+        await expect(row).to_have_count(0)
 
     cadre_api = w.api.as_(w.bearer_for(w.cadre, ["CADRE"], w.unit_a))
 
