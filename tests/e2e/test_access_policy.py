@@ -655,6 +655,7 @@ ROOT: dict[str, dict[str, Row]] = {
         "notificationLog": Row(
             "{ notificationLog(first: 500) { id title body itemId } }", forbidden_unless(READ_ALL)
         ),
+        "unitRobots": Row("{ unitRobots { unitId hasRobot } }", forbidden_unless({"office"})),
     },
     "evaluation": {
         "evaluationDeadLetters": Row(

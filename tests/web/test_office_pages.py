@@ -473,6 +473,18 @@ async def test_notices_statistics_rules_and_log_pages(
     await expect(page.get_by_test_id("alert-rules")).to_contain_text("王督查")
     rules = (await w.api("{ alertRules { source lagTolerance } }"))["alertRules"]
     assert {"source": "DEFAULT", "lagTolerance": 12} in rules
+    # the units' robots: listed without their keys; setting one shows it as set at once
+    robots = page.get_by_test_id("robots")
+    row = robots.locator("tbody tr", has_text="乙街道")
+    await expect(row).to_contain_text("未设置")
+    await row.get_by_role("button", name="选择").click()
+    robot_form = page.get_by_test_id("robot-form")
+    await robot_form.get_by_label("机器人 key").fill("robot-key-yi-0001")
+    await robot_form.get_by_role("button", name="保存").click()
+    await expect(page.get_by_test_id("robot-result")).to_contain_text("乙街道：已设置群机器人")
+    await expect(row).to_contain_text("已设置")
+    await expect(row).to_contain_text("督查办在此设置")
+    await expect(page.locator("body")).not_to_contain_text("robot-key-yi-0001")
     await check_page(page, shots, "office-alert-rules")
 
     await page.goto(f"{w.origin}/console/notifications")

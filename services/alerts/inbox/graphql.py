@@ -161,6 +161,20 @@ class NotificationQuery:
             )
         return [Notification.from_row(r) for r in rows]
 
+    @strawberry.field(description="各单位群机器人 (office): which units have one, never the key.")
+    async def unit_robots(self, info: AppInfo) -> list[UnitRobot]:
+        rows = await service.unit_robots(info.context.pool, info.context.require())
+        return [
+            UnitRobot(
+                unit_id=strawberry.ID(str(r["id"])),
+                code=r["code"] or "",
+                name=r["name"] or "",
+                has_robot=r["has_robot"],
+                overridden=r["overridden"],
+            )
+            for r in rows
+        ]
+
     @strawberry.field(description="通知渠道偏好: the caller's own (office: anyone's).")
     async def channel_preferences(
         self, info: AppInfo, person_id: strawberry.ID | None = None
@@ -238,6 +252,17 @@ class UnitRobotSetInput:
 class UnitRobotSetSuccess:
     unit_id: strawberry.ID
     has_robot: bool
+
+
+@strawberry.type(description="单位群机器人: whether a unit's reminders reach a WeCom group")
+class UnitRobot:
+    unit_id: strawberry.ID
+    code: str
+    name: str
+    has_robot: bool
+    overridden: bool = strawberry.field(
+        description="the key was set by the office here, not taken from the unit's record"
+    )
 
 
 UnitRobotSetResult = Annotated[

@@ -77,6 +77,12 @@ async def resend(
         return await store.resend(conn, wanted)
 
 
+async def unit_robots(pool: asyncpg.Pool, principal: Principal) -> list[asyncpg.Record]:
+    access.check_may_set_robot(principal)
+    async with pool.acquire() as conn:
+        return await store.list_unit_robots(conn)
+
+
 async def set_unit_robot(
     pool: asyncpg.Pool, principal: Principal, unit_id: str, key: str | None
 ) -> asyncpg.Record:

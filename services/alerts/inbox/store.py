@@ -20,6 +20,18 @@ async def set_unit_robot_override(
     )
 
 
+async def list_unit_robots(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every unit with whether a robot key is in force and where it comes from (never the key)."""
+    return list(
+        await conn.fetch(
+            "SELECT id, code, name,"
+            " coalesce(robot_key_override, wecom_robot_key) IS NOT NULL AS has_robot,"
+            " robot_key_override IS NOT NULL AS overridden"
+            " FROM units ORDER BY code, name"
+        )
+    )
+
+
 SELECT_COLUMNS = (
     "id, kind, channel, item_id, person_id, unit_id, address, title, body, state, attempts,"
     " last_error, created_at, sent_at, read_at"

@@ -208,6 +208,9 @@ async def test_resend_goes_to_the_current_address_of_the_unit_and_the_person(
     url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=new-key"
     fixed = await inbox.set_unit_robot(pool, OFFICE, str(unit), url)  # the office pastes the URL
     assert fixed["robot_key"] == "new-key"
+    listed = {r["id"]: r for r in await inbox.unit_robots(pool, OFFICE)}
+    assert (listed[unit]["has_robot"], listed[unit]["overridden"]) == (True, True)
+    assert "new-key" not in repr(dict(listed[unit]))  # the list never shows the key
     async with pool.acquire() as conn:
         await conn.execute("UPDATE people SET email = 'li@example.gov.cn' WHERE id = $1", person)
         assert await conn.fetchval("SELECT address FROM notifications WHERE id = $1", waiting) == (
