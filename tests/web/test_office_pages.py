@@ -9,6 +9,7 @@ the `world`."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -486,6 +487,28 @@ async def test_notices_statistics_rules_and_log_pages(
     await expect(row).to_contain_text("督查办在此设置")
     await expect(page.locator("body")).not_to_contain_text("robot-key-yi-0001")
     await check_page(page, shots, "office-alert-rules")
+
+    # 提醒文字: a half-width comma is refused beside the text; the fixed wording is in force
+    await page.goto(f"{w.origin}/console/reminder-texts")
+    texts = page.get_by_test_id("reminder-texts")
+    report_due = texts.locator("[data-key=REPORT_DUE]")
+    box = report_due.get_by_label("请报送进度")
+    await expect(box).to_have_value(re.compile("本期进度尚未报送"))
+    wording = "【督查提醒】{unit}：{code}“{title}”本期进度还没有报送{sep}请督查员尽快报送进度（时限：{deadline}）。"
+    await box.fill(wording.replace("{sep}", ","))
+    await page.get_by_test_id("texts-save").click()
+    await expect(report_due).to_contain_text("全角标点")
+    rules = (await w.api("{ alertReminderRules { version } }"))["alertReminderRules"]
+    assert rules["version"] == 0, "a refused text changes nothing"
+    await box.fill(wording.replace("{sep}", "，"))
+    await page.get_by_test_id("texts-save").click()
+    await expect(page.get_by_role("heading", name="提醒文字")).to_contain_text("第 1 版")
+    await expect(report_due).not_to_contain_text("全角标点")
+    saved = (await w.api("{ alertReminderRules { templates { key text } } }"))[
+        "alertReminderRules"
+    ]["templates"]
+    assert {"key": "REPORT_DUE", "text": wording.replace("{sep}", "，")} in saved
+    await check_page(page, shots, "office-reminder-texts")
 
     await page.goto(f"{w.origin}/console/notifications")
     log = page.get_by_test_id("notification-log")

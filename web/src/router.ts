@@ -46,6 +46,7 @@ export const router = createRouter({
         { path: 'ledger', component: () => import('./pages/office/Ledger.vue'), meta: { roles: OFFICE, title: '台账导入导出' } },
         { path: 'statistics', component: () => import('./pages/office/Statistics.vue'), meta: { roles: OFFICE, title: '统计分析' } },
         { path: 'alert-rules', component: () => import('./pages/office/AlertSettings.vue'), meta: { roles: OFFICE, title: '预警规则' } },
+        { path: 'reminder-texts', component: () => import('./pages/office/ReminderTexts.vue'), meta: { roles: OFFICE, title: '提醒文字' } },
         { path: 'notifications', component: () => import('./pages/office/NotificationLog.vue'), meta: { roles: OFFICE, title: '通知投递记录' } },
         { path: 'exemptions', component: () => import('./pages/console/Exemptions.vue'), meta: { title: '容错免责' } },
         { path: 'leader', component: () => import('./pages/console/LeaderDesk.vue'), meta: { roles: ['LEADER'], title: '领导批示' } },
