@@ -240,7 +240,10 @@ def create_app(
             spec.name,
             settings.outbox_poll_seconds,
             stuck_after=settings.worker_stuck_seconds,
+            timing=settings.event_path_timing,
         )
+        if settings.event_path_timing:  # its records get through a higher root level
+            logging.getLogger("ducha.event_path").setLevel(logging.INFO)
         loaded = await calendar_store.start(state.pool)
         state.consumers = [
             Consumer(
@@ -253,6 +256,7 @@ def create_app(
                 retry_max=settings.consumer_retry_max_seconds,
                 stuck_after=settings.worker_stuck_seconds,
                 committed=state.relay.wake,
+                timing=settings.event_path_timing,
             )
             for sub in (spec.subscriptions() if runs_work else [])
         ]

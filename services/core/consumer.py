@@ -6,6 +6,8 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +22,8 @@ from services.core.events import Envelope, EventContract, decode
 from services.core.supervisor import Heartbeat, is_infrastructure_error
 
 log = logging.getLogger(__name__)
+# opt-in timestamps along the event path (Settings.event_path_timing, ADR 0020)
+timing_log = logging.getLogger("ducha.event_path")
 
 Handler = Callable[[asyncpg.Connection, Envelope, EventContract], Awaitable[None]]
 
@@ -94,8 +98,12 @@ class Consumer:
         retry_max: float = 5.0,
         stuck_after: float = 120.0,
         committed: Callable[[], None] | None = None,
+        timing: bool = False,
     ) -> None:
         self.service = service
+        # stamp each message's way through the consumer (ADR 0020); off: one test per message
+        self.timing = timing
+        self._fetched_at = 0.0
         # called after an event's transaction commits: the service's outbox relay is woken
         # at once instead of by the NOTIFY round trip through PostgreSQL (ADR 0020)
         self.committed = committed
@@ -140,25 +148,47 @@ class Consumer:
         event: EventContract,
         handler: Handler,
         stream_seq: int | None = None,
+        stamps: dict[str, float] | None = None,
     ) -> bool:
-        """Apply once (the processed_events row decides); False when already applied."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)"
-                " ON CONFLICT DO NOTHING RETURNING true",
-                envelope.id,
-                envelope.type,
-            )
-            if fresh:
-                await handler(conn, envelope, event)
-            if stream_seq is not None:
-                await conn.execute(
-                    "DELETE FROM event_failures WHERE consumer = $1 AND stream_seq = $2",
-                    self.durable,
-                    stream_seq,
-                )
+        """Apply once (the processed_events row decides); False when already applied.
+        ``stamps``: wall-clock times of the steps are added to it (event path timing)."""
+        async with self.pool.acquire() as conn:
+            if stamps is not None:
+                stamps["acquired"] = time.time()
+            async with conn.transaction():
+                if stamps is not None:
+                    stamps["begun"] = time.time()
+                fresh = await self._apply_in(conn, envelope, event, handler, stream_seq)
+                if stamps is not None:
+                    stamps["handled"] = time.time()
+        if stamps is not None:
+            stamps["committed"] = time.time()
         if fresh and self.committed is not None:
             self.committed()
+        return bool(fresh)
+
+    async def _apply_in(
+        self,
+        conn: asyncpg.Connection,
+        envelope: Envelope,
+        event: EventContract,
+        handler: Handler,
+        stream_seq: int | None,
+    ) -> bool:
+        fresh = await conn.fetchval(
+            "INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            envelope.id,
+            envelope.type,
+        )
+        if fresh:
+            await handler(conn, envelope, event)
+        if stream_seq is not None:
+            await conn.execute(
+                "DELETE FROM event_failures WHERE consumer = $1 AND stream_seq = $2",
+                self.durable,
+                stream_seq,
+            )
         return bool(fresh)
 
     async def _count_failure(self, seq: int | None, error: str) -> int:
@@ -239,9 +269,10 @@ class Consumer:
             redelivered = msg.metadata.num_delivered > 1
         except Exception:
             redelivered = True
+        stamps = {"received": self._fetched_at, "read": time.time()} if self.timing else None
         try:
             # only a redelivery can have a failure count to clear
-            fresh = await self.apply(envelope, event, handler, seq if redelivered else None)
+            fresh = await self.apply(envelope, event, handler, seq if redelivered else None, stamps)
         except Exception as e:
             if is_infrastructure_error(e):
                 self.outage += 1
@@ -258,7 +289,24 @@ class Consumer:
             await _quietly(msg.nak(delay=retry_delay(failures)))
             return Outcome.RETRY
         await _quietly(msg.ack())
+        if stamps is not None:
+            stamps["acked"] = time.time()
+            # after the relay's turn (woken at the commit), not between the commit and it
+            asyncio.get_running_loop().call_soon(self._log_timing, envelope, stamps)
         return Outcome.OK if fresh else Outcome.DUP
+
+    def _log_timing(self, envelope: Envelope, stamps: dict[str, float]) -> None:
+        timing_log.info(
+            "event path",
+            extra={
+                "where": "consumer",
+                "consumer": self.durable,
+                "pid": os.getpid(),
+                "key": f"{envelope.aggregate_id}:{envelope.aggregate_version}",
+                "event_id": str(envelope.id),
+                "stamps": stamps,
+            },
+        )
 
     async def run(self, hb: Heartbeat | None = None) -> None:
         hb = hb or Heartbeat(self.durable)
@@ -276,6 +324,8 @@ class Consumer:
             while True:
                 try:
                     msgs = await psub.fetch(self.batch, timeout=1.0)
+                    if self.timing:
+                        self._fetched_at = time.time()
                 except TimeoutError:
                     hb.beat(self.stuck_after)  # idle: nothing pending for us now
                     continue

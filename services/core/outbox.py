@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import time
 from collections.abc import Iterable
 
 import asyncpg
@@ -16,6 +18,8 @@ from services.core.events import Envelope
 from services.core.supervisor import Heartbeat
 
 log = logging.getLogger(__name__)
+# opt-in timestamps along the event path (Settings.event_path_timing, ADR 0020)
+timing_log = logging.getLogger("ducha.event_path")
 
 EVENTS_PUBLISHED = Counter("ducha_events_published_total", "Events published", ["subject"])
 PUBLISH_ERRORS = Counter("ducha_event_publish_errors_total", "Failed publishes", ["subject"])
@@ -55,8 +59,12 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         batch_size: int = 200,
         stuck_after: float = 120.0,
+        timing: bool = False,
     ) -> None:
         self.pool = pool
+        # stamp each row's way through the relay (ADR 0020); off: one test per batch
+        self.timing = timing
+        self._woken_at = 0.0
         self.js = js
         self.dsn = dsn
         self.schema = schema
@@ -94,12 +102,14 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
+        stamps: dict[str, dict[str, float]] | None = {} if self.timing else None
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, subject, payload FROM outbox WHERE published_at IS NULL"
                 " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )
+            claimed = time.time() if stamps is not None else 0.0
             done = []
             for row in rows:
                 envelope = Envelope.model_validate(row["payload"])
@@ -121,13 +131,38 @@ class OutboxRelay:
                     break  # keep order: stop at the first failure
                 done.append(row["id"])
                 EVENTS_PUBLISHED.labels(row["subject"]).inc()
+                if stamps is not None:
+                    key = f"{envelope.aggregate_id}:{envelope.aggregate_version}"
+                    stamps[f"{row['subject']} {key}"] = {
+                        "woken": self._woken_at,
+                        "claimed": claimed,
+                        "published": time.time(),
+                    }
             if done:
                 await conn.execute(
                     "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
                     " WHERE id = ANY($1::uuid[])",
                     done,
                 )
-            return len(done) if len(done) == len(rows) else -len(done) - 1
+        if stamps:
+            self._log_timing(stamps, len(rows))
+        return len(done) if len(done) == len(rows) else -len(done) - 1
+
+    def _log_timing(self, stamps: dict[str, dict[str, float]], batch: int) -> None:
+        marked = time.time()
+        for subject_key, row_stamps in stamps.items():
+            subject, key = subject_key.split(" ")
+            timing_log.info(
+                "event path",
+                extra={
+                    "where": "relay",
+                    "pid": os.getpid(),
+                    "subject": subject,
+                    "key": key,
+                    "batch": batch,
+                    "stamps": {**row_stamps, "marked": marked},
+                },
+            )
 
     async def run(self, hb: Heartbeat | None = None) -> None:
         hb = hb or Heartbeat("outbox")
@@ -153,6 +188,8 @@ class OutboxRelay:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                if self.timing:
+                    self._woken_at = time.time()
         finally:
             if self._listen_conn is not None:
                 with contextlib.suppress(Exception):
