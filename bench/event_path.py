@@ -3,7 +3,7 @@
 The services run with ``EVENT_PATH_TIMING=1``: the alerts consumer logs, per task event,
 the wall-clock time it got the message from its pull, began and committed the transaction
 (projection, colour, history and outbox row) and acked it; the outbox relay logs, per row,
-when it was woken, claimed the row and had JetStream's ack for ``alerts.level.changed``
+when its round began, claimed the row and had JetStream's ack for ``alerts.level.changed``
 (logger ``ducha.event_path``, ADR 0020). The bench adds when it published the task event,
 got its publish-ack and received the colour change. Every process is on one machine, so
 their ``time.time()`` stamps are on one clock.
@@ -26,8 +26,8 @@ SEGMENTS = [
     ("BEGIN", "acquired", "begun"),
     ("inbox, projection, colour, history, outbox row", "begun", "handled"),
     ("COMMIT", "handled", "committed"),
-    ("commit → relay woken", "committed", "woken"),
-    ("relay BEGIN + claim the row", "woken", "claimed"),
+    ("commit → relay round begins", "committed", "round"),
+    ("relay: pool, BEGIN, claim the row", "round", "claimed"),
     ("relay publish → JetStream ack", "claimed", "relay_published"),
     ("relay ack → subscriber has it", "relay_published", "subscriber"),
     ("total: publish → subscriber", "published", "subscriber"),
@@ -61,7 +61,7 @@ def read_stamps(
                 entry = found.setdefault(rec["key"], {})
                 stamps = rec["stamps"]
                 entry.update(
-                    woken=stamps["woken"],
+                    round=stamps["round"],
                     claimed=stamps["claimed"],
                     relay_published=stamps["published"],
                     marked=stamps["marked"],
@@ -104,6 +104,16 @@ def breakdown(trace: list[dict[str, Any]], stamps: dict[str, dict[str, Any]]) ->
             table["segments"][name] = {"p50_ms": _pct(ordered, 50), "p99_ms": _pct(ordered, 99)}
     table["relay_in_consumer_process"] = sum(1 for r in rows if r["relay_pid"] == r["consumer_pid"])
     table["relay_batches_over_one"] = sum(1 for r in rows if r["relay_batch"] > 1)
+    # the consumer's own relay is woken in-process; another process's relay by NOTIFY
+    for way, same in (("in-process wake", True), ("NOTIFY wake", False)):
+        chosen = [r for r in rows if (r["relay_pid"] == r["consumer_pid"]) is same]
+        for name, a, b in (SEGMENTS[6], SEGMENTS[-1]):
+            ordered = sorted((r[b] - r[a]) * 1000 for r in chosen)
+            if ordered:
+                table["segments"][f"{name} ({way}, {len(ordered)})"] = {
+                    "p50_ms": _pct(ordered, 50),
+                    "p99_ms": _pct(ordered, 99),
+                }
     return table
 
 
@@ -113,7 +123,7 @@ def print_breakdown(table: dict[str, Any]) -> None:
         f" claimed by the consumer's own process' relay: {table['relay_in_consumer_process']})"
     )
     for name, fig in table["segments"].items():
-        print(f"  {name:<50} p50 {fig['p50_ms']:>7.3f} ms   p99 {fig['p99_ms']:>7.3f} ms")
+        print(f"  {name:<58} p50 {fig['p50_ms']:>7.3f} ms   p99 {fig['p99_ms']:>7.3f} ms")
 
 
 def main() -> None:

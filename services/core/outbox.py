@@ -64,7 +64,7 @@ class OutboxRelay:
         self.pool = pool
         # stamp each row's way through the relay (ADR 0020); off: one test per batch
         self.timing = timing
-        self._woken_at = 0.0
+        self._round_at = 0.0
         self.js = js
         self.dsn = dsn
         self.schema = schema
@@ -134,7 +134,7 @@ class OutboxRelay:
                 if stamps is not None:
                     key = f"{envelope.aggregate_id}:{envelope.aggregate_version}"
                     stamps[f"{row['subject']} {key}"] = {
-                        "woken": self._woken_at,
+                        "round": self._round_at,
                         "claimed": claimed,
                         "published": time.time(),
                     }
@@ -174,6 +174,8 @@ class OutboxRelay:
                 # Clear before reading: a NOTIFY that lands while a batch is being
                 # published must wake the next round, not be lost until the poll.
                 self._wake.clear()
+                if self.timing:
+                    self._round_at = time.time()
                 try:
                     n = await self.publish_pending()
                 except Exception as e:
@@ -188,8 +190,6 @@ class OutboxRelay:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                if self.timing:
-                    self._woken_at = time.time()
         finally:
             if self._listen_conn is not None:
                 with contextlib.suppress(Exception):

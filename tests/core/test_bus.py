@@ -323,4 +323,4 @@ async def test_event_path_timing_stamps_each_step_in_order_and_is_silent_when_of
     (sent,) = records("relay")
     assert sent.__dict__["key"] == "on:2"
     r = sent.__dict__["stamps"]
-    assert r["woken"] <= r["claimed"] <= r["published"] <= r["marked"]
+    assert r["round"] <= r["claimed"] <= r["published"] <= r["marked"]
