@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.core import calendar, calendar_store, clock
+from services.core import calendar, calendar_store, clock, event_timing
 from services.core.auth import TokenVerifier
 from services.core.bus import connect_nats, ensure_streams
 from services.core.consumer import Consumer, Subscription
@@ -242,8 +242,8 @@ def create_app(
             stuck_after=settings.worker_stuck_seconds,
             timing=settings.event_path_timing,
         )
-        if settings.event_path_timing:  # its records get through a higher root level
-            logging.getLogger("ducha.event_path").setLevel(logging.INFO)
+        if settings.event_path_timing:
+            event_timing.enable()
         loaded = await calendar_store.start(state.pool)
         state.consumers = [
             Consumer(

@@ -6,7 +6,6 @@ import asyncio
 import collections
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,12 +17,11 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import Counter
 
+from services.core.event_timing import TimingLog
 from services.core.events import Envelope, EventContract, decode
 from services.core.supervisor import Heartbeat, is_infrastructure_error
 
 log = logging.getLogger(__name__)
-# opt-in timestamps along the event path (Settings.event_path_timing, ADR 0020)
-timing_log = logging.getLogger("ducha.event_path")
 
 Handler = Callable[[asyncpg.Connection, Envelope, EventContract], Awaitable[None]]
 
@@ -102,7 +100,7 @@ class Consumer:
     ) -> None:
         self.service = service
         # stamp each message's way through the consumer (ADR 0020); off: one test per message
-        self.timing = timing
+        self.timing = TimingLog("consumer") if timing else None
         self._fetched_at = 0.0
         # called after an event's transaction commits: the service's outbox relay is woken
         # at once instead of by the NOTIFY round trip through PostgreSQL (ADR 0020)
@@ -269,7 +267,9 @@ class Consumer:
             redelivered = msg.metadata.num_delivered > 1
         except Exception:
             redelivered = True
-        stamps = {"received": self._fetched_at, "read": time.time()} if self.timing else None
+        stamps = None
+        if self.timing is not None:
+            stamps = {"received": self._fetched_at, "read": time.time()}
         try:
             # only a redelivery can have a failure count to clear
             fresh = await self.apply(envelope, event, handler, seq if redelivered else None, stamps)
@@ -289,24 +289,15 @@ class Consumer:
             await _quietly(msg.nak(delay=retry_delay(failures)))
             return Outcome.RETRY
         await _quietly(msg.ack())
-        if stamps is not None:
+        if stamps is not None and self.timing is not None:
             stamps["acked"] = time.time()
-            # after the relay's turn (woken at the commit), not between the commit and it
-            asyncio.get_running_loop().call_soon(self._log_timing, envelope, stamps)
+            self.timing.add(
+                consumer=self.durable,
+                key=f"{envelope.aggregate_id}:{envelope.aggregate_version}",
+                event_id=str(envelope.id),
+                stamps=stamps,
+            )
         return Outcome.OK if fresh else Outcome.DUP
-
-    def _log_timing(self, envelope: Envelope, stamps: dict[str, float]) -> None:
-        timing_log.info(
-            "event path",
-            extra={
-                "where": "consumer",
-                "consumer": self.durable,
-                "pid": os.getpid(),
-                "key": f"{envelope.aggregate_id}:{envelope.aggregate_version}",
-                "event_id": str(envelope.id),
-                "stamps": stamps,
-            },
-        )
 
     async def run(self, hb: Heartbeat | None = None) -> None:
         hb = hb or Heartbeat(self.durable)
@@ -324,9 +315,11 @@ class Consumer:
             while True:
                 try:
                     msgs = await psub.fetch(self.batch, timeout=1.0)
-                    if self.timing:
+                    if self.timing is not None:
                         self._fetched_at = time.time()
                 except TimeoutError:
+                    if self.timing is not None:
+                        self.timing.flush()
                     hb.beat(self.stuck_after)  # idle: nothing pending for us now
                     continue
                 except asyncio.CancelledError:
@@ -352,6 +345,8 @@ class Consumer:
                     with contextlib.suppress(Exception):
                         hb.detail["pending"] = msg.metadata.num_pending
         finally:
+            if self.timing is not None:
+                self.timing.flush()
             # nats-py's fetch takes messages off the subscription queue without
             # task_done(), so a later nc.drain() waits its full 30 s timeout on this
             # subscription. Unsubscribing on the way out lets shutdown finish at once.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Iterable
 
@@ -14,12 +13,11 @@ from nats.js import JetStreamContext
 from prometheus_client import Counter
 
 from services.core.db import connect
+from services.core.event_timing import TimingLog
 from services.core.events import Envelope
 from services.core.supervisor import Heartbeat
 
 log = logging.getLogger(__name__)
-# opt-in timestamps along the event path (Settings.event_path_timing, ADR 0020)
-timing_log = logging.getLogger("ducha.event_path")
 
 EVENTS_PUBLISHED = Counter("ducha_events_published_total", "Events published", ["subject"])
 PUBLISH_ERRORS = Counter("ducha_event_publish_errors_total", "Failed publishes", ["subject"])
@@ -63,7 +61,7 @@ class OutboxRelay:
     ) -> None:
         self.pool = pool
         # stamp each row's way through the relay (ADR 0020); off: one test per batch
-        self.timing = timing
+        self.timing = TimingLog("relay") if timing else None
         self._round_at = 0.0
         self.js = js
         self.dsn = dsn
@@ -102,7 +100,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
-        stamps: dict[str, dict[str, float]] | None = {} if self.timing else None
+        stamps: dict[str, dict[str, float]] | None = {} if self.timing is not None else None
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, subject, payload FROM outbox WHERE published_at IS NULL"
@@ -144,25 +142,17 @@ class OutboxRelay:
                     " WHERE id = ANY($1::uuid[])",
                     done,
                 )
-        if stamps:
-            self._log_timing(stamps, len(rows))
+        if stamps and self.timing is not None:
+            marked = time.time()
+            for subject_key, row_stamps in stamps.items():
+                subject, key = subject_key.split(" ")
+                self.timing.add(
+                    subject=subject,
+                    key=key,
+                    batch=len(rows),
+                    stamps={**row_stamps, "marked": marked},
+                )
         return len(done) if len(done) == len(rows) else -len(done) - 1
-
-    def _log_timing(self, stamps: dict[str, dict[str, float]], batch: int) -> None:
-        marked = time.time()
-        for subject_key, row_stamps in stamps.items():
-            subject, key = subject_key.split(" ")
-            timing_log.info(
-                "event path",
-                extra={
-                    "where": "relay",
-                    "pid": os.getpid(),
-                    "subject": subject,
-                    "key": key,
-                    "batch": batch,
-                    "stamps": {**row_stamps, "marked": marked},
-                },
-            )
 
     async def run(self, hb: Heartbeat | None = None) -> None:
         hb = hb or Heartbeat("outbox")
@@ -174,7 +164,7 @@ class OutboxRelay:
                 # Clear before reading: a NOTIFY that lands while a batch is being
                 # published must wake the next round, not be lost until the poll.
                 self._wake.clear()
-                if self.timing:
+                if self.timing is not None:
                     self._round_at = time.time()
                 try:
                     n = await self.publish_pending()
@@ -188,9 +178,14 @@ class OutboxRelay:
                 if n < 0:
                     await asyncio.sleep(min(self.poll_seconds, 0.5))
                     continue
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                except TimeoutError:
+                    if self.timing is not None:  # idle: write the stamps now
+                        self.timing.flush()
         finally:
+            if self.timing is not None:
+                self.timing.flush()
             if self._listen_conn is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._listen_conn.close(), 2.0)
