@@ -122,6 +122,16 @@ def change_event(row: Mapping[str, Any], now: datetime) -> LevelChanged:
     )
 
 
+async def record_change_events(
+    conn: asyncpg.Connection, changed: Sequence[Mapping[str, Any]], now: datetime
+) -> None:
+    """``alerts.level.changed`` events for colour changes (same transaction)."""
+    await record_events(
+        conn,
+        [change_event(r, now).envelope(str(r["id"]), r["level_version"], now) for r in changed],
+    )
+
+
 async def record_changes(
     conn: asyncpg.Connection, changed: Sequence[Mapping[str, Any]], now: datetime
 ) -> None:
@@ -134,10 +144,7 @@ async def record_changes(
         ],
         now,
     )
-    await record_events(
-        conn,
-        [change_event(r, now).envelope(str(r["id"]), r["level_version"], now) for r in changed],
-    )
+    await record_change_events(conn, changed, now)
 
 
 async def reevaluate(
@@ -167,6 +174,6 @@ async def reevaluate(
         at,
         recheck_on(facts, today, rules, result) or NEVER,
     )
-    if updated is not None and updated["changed"]:
-        await record_changes(conn, [{**updated, "reason": result.reason}], at)
+    if updated is not None and updated["changed"]:  # its history rows are written
+        await record_change_events(conn, [{**updated, "reason": result.reason}], at)
     return level

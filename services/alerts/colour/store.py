@@ -147,18 +147,28 @@ async def set_evaluation(
     now: datetime,
     recheck: date,
 ) -> asyncpg.Record | None:
-    """Record an evaluation; returns the event fields when the colour changed, else None."""
+    """Record an evaluation, and when the colour changed close the item's open history row
+    and open one for the new colour (as ``append_history`` does), all in one statement
+    (ADR 0020). Returns the row with ``changed``, ``previous_level`` and the event fields;
+    None when the item is not projected."""
     return await conn.fetchrow(
-        "WITH prev AS (SELECT id, level FROM items WHERE id = $1 FOR UPDATE)"
-        " UPDATE items i SET reason = $3, planned_percent = $4, reported_percent = $5,"
+        "WITH prev AS (SELECT id, level FROM items WHERE id = $1 FOR UPDATE),"
+        " upd AS (UPDATE items i SET reason = $3, planned_percent = $4, reported_percent = $5,"
         "  rule_version = $6, evaluated_at = $7, recheck_on = $8,"
         "  level = $2,"
         "  level_since = CASE WHEN prev.level IS DISTINCT FROM $2 THEN $7 ELSE i.level_since END,"
         "  level_version = i.level_version + (prev.level IS DISTINCT FROM $2)::int"
-        " FROM prev WHERE i.id = prev.id"
-        " RETURNING (prev.level IS DISTINCT FROM $2) AS changed, prev.level AS previous_level,"
-        " i.rule_version,"
-        f" {', '.join('i.' + c.strip() for c in FACT_COLUMNS.split(','))}",
+        "  FROM prev WHERE i.id = prev.id"
+        "  RETURNING (prev.level IS DISTINCT FROM $2) AS changed, prev.level AS previous_level,"
+        "  i.rule_version,"
+        f" {', '.join('i.' + c.strip() for c in FACT_COLUMNS.split(','))}),"
+        # the open row is closed before the new one meets the unique index of open rows
+        " closed AS (UPDATE level_history SET ended_at = $7 WHERE item_id = $1"
+        "  AND ended_at IS NULL AND EXISTS (SELECT 1 FROM upd WHERE changed) RETURNING 1),"
+        " opened AS (INSERT INTO level_history (item_id, level, previous_level, reason,"
+        "  rule_version, started_at) SELECT id, level, previous_level, $3, rule_version, $7"
+        "  FROM upd WHERE changed AND level IS NOT NULL AND (SELECT count(*) FROM closed) >= 0)"
+        " SELECT * FROM upd",
         item_id,
         level,
         reason,
