@@ -217,16 +217,24 @@ def progress_event(item: t.ItemSnapshot, version: int, percent: int) -> Envelope
     return contract(item=snap).envelope(item.id, version, now)
 
 
-async def event_latency(nats_url: str) -> dict[str, Any]:
+async def event_latency(
+    nats_url: str, trace: list[dict[str, Any]] | None = None, samples_wanted: int = EVENT_SAMPLES
+) -> dict[str, Any]:
+    """Task event published → its ``alerts.level.changed`` received, and raw publish-acks.
+    ``trace``: gets each sample's wall-clock stamps (published, publish-acked, colour received,
+    under its ``key``) to line up with the services' event path timing (ADR 0020)."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     arrived: dict[str, asyncio.Future[float]] = {}
+    received_at: dict[str, float] = {}
 
     async def on_change(msg: Any) -> None:
         env = Envelope.from_json(msg.data)
-        fut = arrived.get(f"{env.aggregate_id}:{env.aggregate_version}")
+        key = f"{env.aggregate_id}:{env.aggregate_version}"
+        fut = arrived.get(key)
         if fut is not None and not fut.done():
             fut.set_result(time.perf_counter())
+            received_at[key] = time.time()
 
     await nc.subscribe(LevelChanged.type, cb=on_change)
     today = datetime.now(UTC).date()
@@ -246,17 +254,29 @@ async def event_latency(nats_url: str) -> dict[str, Any]:
             lead_unit_id=unit,
             assignments=[t.AssignmentSnapshot(unit_id=unit)],
         )
-        for i in range(EVENT_SAMPLES // 4)
+        for i in range(samples_wanted // 4)
     ]
     for item in items:
         for version in range(1, 5):
             env = progress_event(item, version, 10 if version % 2 else 90)
             fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-            arrived[f"{item.id}:{version}"] = fut
+            key = f"{item.id}:{version}"
+            arrived[key] = fut
+            published = time.time()
             began = time.perf_counter()
             await js.publish(env.subject, env.to_json(), headers={"Nats-Msg-Id": str(env.id)})
+            acked = time.time()
             done_at = await asyncio.wait_for(fut, 30)
             samples.append((done_at - began) * 1000)
+            if trace is not None:
+                trace.append(
+                    {
+                        "key": key,
+                        "published": published,
+                        "publish_acked": acked,
+                        "colour_received": received_at[key],
+                    }
+                )
     await js.add_stream(name="BENCHRAW", subjects=["benchraw.>"])
     raw: list[float] = []
     for i in range(EVENT_SAMPLES * 2):

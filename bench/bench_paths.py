@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 
 from bench.bench_alerts import event_latency
+from bench.event_path import breakdown, print_breakdown, wait_for_stamps
 from bench.support import embedded_servers, latency_summary
 from services.contracts.tasks import AssignmentSnapshot, ItemCreated, ItemSnapshot
 from services.core.auth import mint_token
@@ -45,6 +46,8 @@ CHART = Path(os.environ.get("BENCH_PATHS_CHART", "bench-paths.png"))
 # each service as an API process and a lower-priority worker process, as `ducha run` and
 # Kubernetes run it (ADR 0021); BENCH_PATHS_SPLIT=0 measures one process per service
 SPLIT = os.environ.get("BENCH_PATHS_SPLIT", "1") not in ("0", "false")
+# event → colour segment by segment from the services' event path timing (ADR 0020)
+BREAKDOWN = os.environ.get("BENCH_PATHS_BREAKDOWN", "0") not in ("0", "false", "")
 
 ITEM_GATEWAY = (
     "query($id: ID!) { item(id: $id) { id code title state deadline leadUnit { name } } }"
@@ -229,7 +232,11 @@ async def run(
         for load in ("quiet", "backlog"):
             if load == "backlog":
                 # issue 4's figure, on a quiet stack: a task event to the colour it commits
-                table["event_latency"] = await event_latency(stack.nats_url)
+                trace: list[dict[str, Any]] | None = [] if BREAKDOWN else None
+                table["event_latency"] = await event_latency(stack.nats_url, trace)
+                if trace:
+                    stamps = await wait_for_stamps(stack.data_dir, [s["key"] for s in trace])
+                    table["event_latency"]["segments"] = breakdown(trace, stamps)
                 await publish_backlog(stack.nats_url, units, BACKLOG)
             for case, ways in paths.items():
                 for clients in (1, 16):
@@ -293,6 +300,8 @@ def print_table(table: dict[str, Any], measured: dict[str, float]) -> None:
         f" JetStream publish-ack p50 {events['raw_jetstream_publish_ack']['p50_ms']} ms,"
         f" p99 {events['raw_jetstream_publish_ack']['p99_ms']} ms"
     )
+    if "segments" in events:
+        print_breakdown(events["segments"])
     print()
     for name, goal, how in GOALS:
         value = measured[name]
@@ -328,7 +337,11 @@ def main(results: dict[str, Any]) -> None:
             dsn,
             nats_url,
             settings.signing_secret(),
-            extra_env={"LOG_LEVEL": "WARNING", "DEV_MODE": "0"},
+            extra_env={
+                "LOG_LEVEL": "WARNING",
+                "DEV_MODE": "0",
+                "EVENT_PATH_TIMING": "1" if BREAKDOWN else "0",
+            },
             split_roles=SPLIT,
         )
         try:

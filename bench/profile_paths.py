@@ -8,6 +8,11 @@ profile, and leaves the raw files in PROFILE_DIR.
 
     PYTHONPATH=$PWD .venv/bin/python -m bench.profile_paths            # item, quiet
     PROFILE_CASE=unit_items PROFILE_BACKLOG=20000 ... -m bench.profile_paths
+    PROFILE_CASE=event_colour ... -m bench.profile_paths
+
+``event_colour`` runs each service as an API and a worker process (as ``make bench`` does)
+and samples the alerts worker — its TASKS consumer and the outbox relay the consumer wakes —
+while task events are published one at a time, each waiting for its colour change.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from bench.bench_alerts import event_latency
 from bench.bench_paths import (
     ITEM_GATEWAY,
     UNIT_ALERTS,
@@ -57,6 +63,9 @@ GROUPS = {
     "asgi/http": ("uvicorn/", "starlette/", "httptools"),
     "metrics": ("prometheus_client/",),
     "logging": ("logging/", "pythonjsonlogger"),
+    "nats": ("nats/",),
+    "pydantic (events)": ("pydantic/", "pydantic_core"),
+    "colour rule": ("alerts/colour/domain.py",),
 }
 
 
@@ -186,9 +195,57 @@ def pyspy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def profile_event_colour(report: dict[str, Any]) -> None:
+    """py-spy on the alerts worker while task events go one at a time to their colour."""
+    with embedded_servers() as (dsn, nats_url, root):
+        migrate_all(dsn)
+        settings = Settings(database_url=dsn, nats_url=nats_url, data_dir=root)
+        stack = Stack(
+            root,
+            dsn,
+            nats_url,
+            settings.signing_secret(),
+            extra_env={"LOG_LEVEL": "WARNING", "DEV_MODE": "0"},
+            split_roles=True,
+        )
+        try:
+            worker = 0
+            for name in SERVICE_NAMES:
+                stack.start_service(name)
+                if name == "alerts":
+                    worker = stack.procs[-1].pid  # the worker is spawned after the API
+            stack.wait_ready(120)
+            asyncio.run(event_latency(nats_url, samples_wanted=40))  # warm-up
+            out = OUT / "pyspy-event_colour-alerts-worker.txt"
+            spy = pyspy(worker, out)
+            time.sleep(0.5)
+
+            async def until_done() -> list[dict[str, Any]]:
+                runs = []
+                deadline = time.perf_counter() + SECONDS - 1
+                while time.perf_counter() < deadline:
+                    runs.append(await event_latency(nats_url, samples_wanted=100))
+                return runs
+
+            runs = asyncio.run(until_done())
+            spy.wait(SECONDS + 30)
+            report["event latency runs"] = [r["event_to_colour"] for r in runs]
+            report["alerts worker"] = collapsed_summary(out, top=25)
+        finally:
+            stack.stop()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"case": CASE, "backlog": BACKLOG, "seconds": SECONDS}
+    if CASE == "event_colour":
+        report: dict[str, Any] = {"case": CASE, "seconds": SECONDS}
+        profile_event_colour(report)
+        (OUT / "summary-event_colour.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=2)
+        )
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    report = {"case": CASE, "backlog": BACKLOG, "seconds": SECONDS}
     with embedded_servers() as (dsn, nats_url, root):
         migrate_all(dsn)
         items, units = asyncio.run(seed(dsn))

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.core import calendar, calendar_store, clock
+from services.core import calendar, calendar_store, clock, event_timing
 from services.core.auth import TokenVerifier
 from services.core.bus import connect_nats, ensure_streams
 from services.core.consumer import Consumer, Subscription
@@ -240,7 +240,10 @@ def create_app(
             spec.name,
             settings.outbox_poll_seconds,
             stuck_after=settings.worker_stuck_seconds,
+            timing=settings.event_path_timing,
         )
+        if settings.event_path_timing:
+            event_timing.enable()
         loaded = await calendar_store.start(state.pool)
         state.consumers = [
             Consumer(
@@ -253,6 +256,7 @@ def create_app(
                 retry_max=settings.consumer_retry_max_seconds,
                 stuck_after=settings.worker_stuck_seconds,
                 committed=state.relay.wake,
+                timing=settings.event_path_timing,
             )
             for sub in (spec.subscriptions() if runs_work else [])
         ]

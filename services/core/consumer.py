@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,6 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import Counter
 
+from services.core.event_timing import TimingLog
 from services.core.events import Envelope, EventContract, decode
 from services.core.supervisor import Heartbeat, is_infrastructure_error
 
@@ -94,8 +96,12 @@ class Consumer:
         retry_max: float = 5.0,
         stuck_after: float = 120.0,
         committed: Callable[[], None] | None = None,
+        timing: bool = False,
     ) -> None:
         self.service = service
+        # stamp each message's way through the consumer (ADR 0020); off: one test per message
+        self.timing = TimingLog("consumer") if timing else None
+        self._fetched_at = 0.0
         # called after an event's transaction commits: the service's outbox relay is woken
         # at once instead of by the NOTIFY round trip through PostgreSQL (ADR 0020)
         self.committed = committed
@@ -140,25 +146,47 @@ class Consumer:
         event: EventContract,
         handler: Handler,
         stream_seq: int | None = None,
+        stamps: dict[str, float] | None = None,
     ) -> bool:
-        """Apply once (the processed_events row decides); False when already applied."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await conn.fetchval(
-                "INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)"
-                " ON CONFLICT DO NOTHING RETURNING true",
-                envelope.id,
-                envelope.type,
-            )
-            if fresh:
-                await handler(conn, envelope, event)
-            if stream_seq is not None:
-                await conn.execute(
-                    "DELETE FROM event_failures WHERE consumer = $1 AND stream_seq = $2",
-                    self.durable,
-                    stream_seq,
-                )
+        """Apply once (the processed_events row decides); False when already applied.
+        ``stamps``: wall-clock times of the steps are added to it (event path timing)."""
+        async with self.pool.acquire() as conn:
+            if stamps is not None:
+                stamps["acquired"] = time.time()
+            async with conn.transaction():
+                if stamps is not None:
+                    stamps["begun"] = time.time()
+                fresh = await self._apply_in(conn, envelope, event, handler, stream_seq)
+                if stamps is not None:
+                    stamps["handled"] = time.time()
+        if stamps is not None:
+            stamps["committed"] = time.time()
         if fresh and self.committed is not None:
             self.committed()
+        return bool(fresh)
+
+    async def _apply_in(
+        self,
+        conn: asyncpg.Connection,
+        envelope: Envelope,
+        event: EventContract,
+        handler: Handler,
+        stream_seq: int | None,
+    ) -> bool:
+        fresh = await conn.fetchval(
+            "INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            envelope.id,
+            envelope.type,
+        )
+        if fresh:
+            await handler(conn, envelope, event)
+        if stream_seq is not None:
+            await conn.execute(
+                "DELETE FROM event_failures WHERE consumer = $1 AND stream_seq = $2",
+                self.durable,
+                stream_seq,
+            )
         return bool(fresh)
 
     async def _count_failure(self, seq: int | None, error: str) -> int:
@@ -239,9 +267,12 @@ class Consumer:
             redelivered = msg.metadata.num_delivered > 1
         except Exception:
             redelivered = True
+        stamps = None
+        if self.timing is not None:
+            stamps = {"received": self._fetched_at, "read": time.time()}
         try:
             # only a redelivery can have a failure count to clear
-            fresh = await self.apply(envelope, event, handler, seq if redelivered else None)
+            fresh = await self.apply(envelope, event, handler, seq if redelivered else None, stamps)
         except Exception as e:
             if is_infrastructure_error(e):
                 self.outage += 1
@@ -258,6 +289,14 @@ class Consumer:
             await _quietly(msg.nak(delay=retry_delay(failures)))
             return Outcome.RETRY
         await _quietly(msg.ack())
+        if stamps is not None and self.timing is not None:
+            stamps["acked"] = time.time()
+            self.timing.add(
+                consumer=self.durable,
+                key=f"{envelope.aggregate_id}:{envelope.aggregate_version}",
+                event_id=str(envelope.id),
+                stamps=stamps,
+            )
         return Outcome.OK if fresh else Outcome.DUP
 
     async def run(self, hb: Heartbeat | None = None) -> None:
@@ -276,7 +315,11 @@ class Consumer:
             while True:
                 try:
                     msgs = await psub.fetch(self.batch, timeout=1.0)
+                    if self.timing is not None:
+                        self._fetched_at = time.time()
                 except TimeoutError:
+                    if self.timing is not None:
+                        self.timing.flush()
                     hb.beat(self.stuck_after)  # idle: nothing pending for us now
                     continue
                 except asyncio.CancelledError:
@@ -302,6 +345,8 @@ class Consumer:
                     with contextlib.suppress(Exception):
                         hb.detail["pending"] = msg.metadata.num_pending
         finally:
+            if self.timing is not None:
+                self.timing.flush()
             # nats-py's fetch takes messages off the subscription queue without
             # task_done(), so a later nc.drain() waits its full 30 s timeout on this
             # subscription. Unsubscribing on the way out lets shutdown finish at once.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 
 import asyncpg
@@ -12,6 +13,7 @@ from nats.js import JetStreamContext
 from prometheus_client import Counter
 
 from services.core.db import connect
+from services.core.event_timing import TimingLog
 from services.core.events import Envelope
 from services.core.supervisor import Heartbeat
 
@@ -55,8 +57,12 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         batch_size: int = 200,
         stuck_after: float = 120.0,
+        timing: bool = False,
     ) -> None:
         self.pool = pool
+        # stamp each row's way through the relay (ADR 0020); off: one test per batch
+        self.timing = TimingLog("relay") if timing else None
+        self._round_at = 0.0
         self.js = js
         self.dsn = dsn
         self.schema = schema
@@ -94,12 +100,14 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
+        stamps: dict[str, dict[str, float]] | None = {} if self.timing is not None else None
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, subject, payload FROM outbox WHERE published_at IS NULL"
                 " ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )
+            claimed = time.time() if stamps is not None else 0.0
             done = []
             for row in rows:
                 envelope = Envelope.model_validate(row["payload"])
@@ -121,13 +129,30 @@ class OutboxRelay:
                     break  # keep order: stop at the first failure
                 done.append(row["id"])
                 EVENTS_PUBLISHED.labels(row["subject"]).inc()
+                if stamps is not None:
+                    key = f"{envelope.aggregate_id}:{envelope.aggregate_version}"
+                    stamps[f"{row['subject']} {key}"] = {
+                        "round": self._round_at,
+                        "claimed": claimed,
+                        "published": time.time(),
+                    }
             if done:
                 await conn.execute(
                     "UPDATE outbox SET published_at = now(), attempts = attempts + 1"
                     " WHERE id = ANY($1::uuid[])",
                     done,
                 )
-            return len(done) if len(done) == len(rows) else -len(done) - 1
+        if stamps and self.timing is not None:
+            marked = time.time()
+            for subject_key, row_stamps in stamps.items():
+                subject, key = subject_key.split(" ")
+                self.timing.add(
+                    subject=subject,
+                    key=key,
+                    batch=len(rows),
+                    stamps={**row_stamps, "marked": marked},
+                )
+        return len(done) if len(done) == len(rows) else -len(done) - 1
 
     async def run(self, hb: Heartbeat | None = None) -> None:
         hb = hb or Heartbeat("outbox")
@@ -139,6 +164,8 @@ class OutboxRelay:
                 # Clear before reading: a NOTIFY that lands while a batch is being
                 # published must wake the next round, not be lost until the poll.
                 self._wake.clear()
+                if self.timing is not None:
+                    self._round_at = time.time()
                 try:
                     n = await self.publish_pending()
                 except Exception as e:
@@ -151,9 +178,14 @@ class OutboxRelay:
                 if n < 0:
                     await asyncio.sleep(min(self.poll_seconds, 0.5))
                     continue
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                except TimeoutError:
+                    if self.timing is not None:  # idle: write the stamps now
+                        self.timing.flush()
         finally:
+            if self.timing is not None:
+                self.timing.flush()
             if self._listen_conn is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._listen_conn.close(), 2.0)

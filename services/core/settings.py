@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     heavy_work_threads: int = 2
 
     outbox_poll_seconds: float = 1.0
+    # benchmarks only: log wall-clock stamps of every event's way through the consumers and
+    # the outbox relay (logger ducha.event_path, ADR 0020); off costs one test per message
+    event_path_timing: bool = False
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
     # supervised background work (ADR 0015): the longest wait between retries while the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -269,3 +270,57 @@ async def test_a_failing_dead_letter_write_does_not_end_the_consumer(
 
     assert await wait_for(dead) == 1
     assert not task.done()  # the consumer is still running
+
+
+async def test_event_path_timing_stamps_each_step_in_order_and_is_silent_when_off(
+    bus: dict[str, Any], caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="ducha.event_path")
+
+    def records(where: str) -> list[logging.LogRecord]:
+        return [
+            r
+            for r in caplog.records
+            if r.name == "ducha.event_path" and getattr(r, "where", None) == where
+        ]
+
+    quiet = consumer(bus)
+    quiet_relay = OutboxRelay(bus["pool"], bus["js"], bus["dsn"], SCHEMA, 0.2)
+    quiet.committed = quiet_relay.wake
+    start(bus, quiet_relay.run())
+    start(bus, quiet.run())
+    await produce(bus["pool"], 1, "off")
+    await wait_for(lambda: _count_at_least(bus["pool"], 1))
+    for t in bus["tasks"]:
+        t.cancel()
+    await asyncio.gather(*bus["tasks"], return_exceptions=True)
+    bus["tasks"].clear()
+    assert not records("consumer") and not records("relay")
+
+    relay = OutboxRelay(bus["pool"], bus["js"], bus["dsn"], SCHEMA, 0.2, timing=True)
+    timed = Consumer(
+        "bustest",
+        Subscription(stream="TASKS", handlers={Happened.type: record_effect}, contracts=CONTRACTS),
+        bus["pool"],
+        bus["js"],
+        committed=relay.wake,
+        timing=True,
+    )
+    start(bus, relay.run())
+    start(bus, timed.run())
+    await produce(bus["pool"], 2, "on")
+    await wait_for(lambda: _count_at_least(bus["pool"], 2))
+
+    async def both_logged() -> bool:
+        return bool(records("consumer")) and bool(records("relay"))
+
+    await wait_for(both_logged)
+    (seen,) = records("consumer")
+    assert seen.__dict__["key"] == "on:2"
+    s = seen.__dict__["stamps"]
+    order = ["received", "read", "acquired", "begun", "handled", "committed", "acked"]
+    assert [s[k] for k in order] == sorted(s[k] for k in order)
+    (sent,) = records("relay")
+    assert sent.__dict__["key"] == "on:2"
+    r = sent.__dict__["stamps"]
+    assert r["round"] <= r["claimed"] <= r["published"] <= r["marked"]

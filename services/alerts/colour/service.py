@@ -17,7 +17,7 @@ from services.alerts.colour.domain import (
     evaluate,
     recheck_on,
 )
-from services.alerts.rules.service import rules_for
+from services.alerts.rules.service import rules_for, rules_read_with
 from services.contracts.alerts import LevelChanged
 from services.contracts.tasks import ENDED_ASSIGNMENT_STATES, ItemSnapshot
 from services.core.clock import local_date
@@ -90,7 +90,8 @@ def facts_of(row: Mapping[str, Any]) -> ItemFacts:
 async def project_item(
     conn: asyncpg.Connection, item: ItemSnapshot, version: int, occurred_at: datetime
 ) -> asyncpg.Record:
-    """Apply one tasks item snapshot to the projection (facts only); returns the facts."""
+    """Apply one tasks item snapshot to the projection (facts only); returns the facts and
+    the rule settings in force for the item (``reevaluate``'s ``facts_row``)."""
     old = await store.get_item_for_update(conn, UUID(item.id))
     units = merge_units(old["units"] if old else [], item, occurred_at)
     last = max((a.last_report_at for a in item.assignments if a.last_report_at), default=None)
@@ -121,6 +122,16 @@ def change_event(row: Mapping[str, Any], now: datetime) -> LevelChanged:
     )
 
 
+async def record_change_events(
+    conn: asyncpg.Connection, changed: Sequence[Mapping[str, Any]], now: datetime
+) -> None:
+    """``alerts.level.changed`` events for colour changes (same transaction)."""
+    await record_events(
+        conn,
+        [change_event(r, now).envelope(str(r["id"]), r["level_version"], now) for r in changed],
+    )
+
+
 async def record_changes(
     conn: asyncpg.Connection, changed: Sequence[Mapping[str, Any]], now: datetime
 ) -> None:
@@ -133,21 +144,22 @@ async def record_changes(
         ],
         now,
     )
-    await record_events(
-        conn,
-        [change_event(r, now).envelope(str(r["id"]), r["level_version"], now) for r in changed],
-    )
+    await record_change_events(conn, changed, now)
 
 
 async def reevaluate(
     conn: asyncpg.Connection, item_id: UUID, at: datetime, facts_row: Any = None
 ) -> str | None:
     """Evaluate one item now (inside the caller's transaction); returns its colour.
-    ``facts_row``: the item's facts as just written in this transaction (else read)."""
-    row = facts_row if facts_row is not None else await store.get_item_facts(conn, item_id)
-    if row is None:
-        return None
-    rules = await rules_for(conn, row["source"])
+    ``facts_row``: the item's facts as ``project_item`` just wrote them in this transaction,
+    with the rules in force (else both are read)."""
+    if facts_row is not None:
+        row, rules = facts_row, rules_read_with(facts_row)
+    else:
+        row = await store.get_item_facts(conn, item_id)
+        if row is None:
+            return None
+        rules = await rules_for(conn, row["source"])
     facts, today = facts_of(row), local_date(at)
     result = evaluate(facts, today, rules)
     level = result.level.value if result.level else None
@@ -162,6 +174,6 @@ async def reevaluate(
         at,
         recheck_on(facts, today, rules, result) or NEVER,
     )
-    if updated is not None and updated["changed"]:
-        await record_changes(conn, [{**updated, "reason": result.reason}], at)
+    if updated is not None and updated["changed"]:  # its history rows are written
+        await record_change_events(conn, [{**updated, "reason": result.reason}], at)
     return level

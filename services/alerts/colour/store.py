@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.alerts.rules.store import rules_for_source_sql
 from services.core.access import Scope
 
 OPEN = "state NOT IN ('COMPLETED', 'CANCELLED', 'SUSPENDED', 'DRAFT')"
@@ -34,9 +35,11 @@ async def upsert_facts(
     last_report_at: datetime | None,
 ) -> asyncpg.Record:
     """Write the item's facts from a tasks snapshot; the colour columns are left alone.
-    Returns the row as ``get_item_facts`` reads it (no second read to evaluate it)."""
+    Returns the row as ``get_item_facts`` reads it, with the rule settings in force for its
+    source (``rules_version``, ``rules_lag_tolerance``, ``rules_stall_cycles``): no second
+    read and no rules read to evaluate it (ADR 0020)."""
     return await conn.fetchrow(  # type: ignore[no-any-return]
-        "INSERT INTO items (id, code, title, source, state, start_date, deadline,"
+        "WITH up AS (INSERT INTO items (id, code, title, source, state, start_date, deadline,"
         " original_deadline, lead_unit_id, co_unit_ids, snapshot, version, reporting_cycle,"
         " plan_nodes, units, last_report_at, responsible_leader_id, owner_ids)"
         " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
@@ -49,7 +52,10 @@ async def upsert_facts(
         "  units = EXCLUDED.units, last_report_at = EXCLUDED.last_report_at,"
         "  responsible_leader_id = EXCLUDED.responsible_leader_id,"
         "  owner_ids = EXCLUDED.owner_ids, updated_at = now()"
-        f" RETURNING {FACT_COLUMNS}",
+        f" RETURNING {FACT_COLUMNS})"
+        " SELECT up.*, rules.version AS rules_version,"
+        "  rules.lag_tolerance AS rules_lag_tolerance, rules.stall_cycles AS rules_stall_cycles"
+        f" FROM up LEFT JOIN LATERAL ({rules_for_source_sql('up.source')}) rules ON true",
         UUID(snapshot["id"]),
         snapshot["code"],
         snapshot["title"],
@@ -141,18 +147,28 @@ async def set_evaluation(
     now: datetime,
     recheck: date,
 ) -> asyncpg.Record | None:
-    """Record an evaluation; returns the event fields when the colour changed, else None."""
+    """Record an evaluation, and when the colour changed close the item's open history row
+    and open one for the new colour (as ``append_history`` does), all in one statement
+    (ADR 0020). Returns the row with ``changed``, ``previous_level`` and the event fields;
+    None when the item is not projected."""
     return await conn.fetchrow(
-        "WITH prev AS (SELECT id, level FROM items WHERE id = $1 FOR UPDATE)"
-        " UPDATE items i SET reason = $3, planned_percent = $4, reported_percent = $5,"
+        "WITH prev AS (SELECT id, level FROM items WHERE id = $1 FOR UPDATE),"
+        " upd AS (UPDATE items i SET reason = $3, planned_percent = $4, reported_percent = $5,"
         "  rule_version = $6, evaluated_at = $7, recheck_on = $8,"
         "  level = $2,"
         "  level_since = CASE WHEN prev.level IS DISTINCT FROM $2 THEN $7 ELSE i.level_since END,"
         "  level_version = i.level_version + (prev.level IS DISTINCT FROM $2)::int"
-        " FROM prev WHERE i.id = prev.id"
-        " RETURNING (prev.level IS DISTINCT FROM $2) AS changed, prev.level AS previous_level,"
-        " i.rule_version,"
-        f" {', '.join('i.' + c.strip() for c in FACT_COLUMNS.split(','))}",
+        "  FROM prev WHERE i.id = prev.id"
+        "  RETURNING (prev.level IS DISTINCT FROM $2) AS changed, prev.level AS previous_level,"
+        "  i.rule_version,"
+        f" {', '.join('i.' + c.strip() for c in FACT_COLUMNS.split(','))}),"
+        # the open row is closed before the new one meets the unique index of open rows
+        " closed AS (UPDATE level_history SET ended_at = $7 WHERE item_id = $1"
+        "  AND ended_at IS NULL AND EXISTS (SELECT 1 FROM upd WHERE changed) RETURNING 1),"
+        " opened AS (INSERT INTO level_history (item_id, level, previous_level, reason,"
+        "  rule_version, started_at) SELECT id, level, previous_level, $3, rule_version, $7"
+        "  FROM upd WHERE changed AND level IS NOT NULL AND (SELECT count(*) FROM closed) >= 0)"
+        " SELECT * FROM upd",
         item_id,
         level,
         reason,
@@ -213,26 +229,24 @@ async def append_history(
     """Close each item's open history row and open one for the new colour (if any)."""
     if not rows:
         return
-    ids = [r[0] for r in rows]
+    # One round trip. The INSERT waits for the count of closed rows (an init plan run before
+    # its first row), so the open rows are closed before the new ones meet the unique index
+    # of open rows; the UPDATE sees only rows from before the statement.
+    cols = list(zip(*rows, strict=True))
     await conn.execute(
-        "UPDATE level_history SET ended_at = $2 WHERE item_id = ANY($1::uuid[]) AND ended_at IS NULL",
-        ids,
+        "WITH closed AS (UPDATE level_history SET ended_at = $6"
+        "  WHERE item_id = ANY($1::uuid[]) AND ended_at IS NULL RETURNING 1)"
+        " INSERT INTO level_history (item_id, level, previous_level, reason, rule_version,"
+        " started_at) SELECT id, level, prev, reason, rv, $6 FROM unnest($1::uuid[],"
+        " $2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(id, level, prev, reason, rv)"
+        " WHERE level IS NOT NULL AND (SELECT count(*) FROM closed) >= 0",
+        list(cols[0]),
+        list(cols[1]),
+        list(cols[2]),
+        list(cols[3]),
+        list(cols[4]),
         now,
     )
-    new = [r for r in rows if r[1] is not None]
-    if new:
-        cols = list(zip(*new, strict=True))
-        await conn.execute(
-            "INSERT INTO level_history (item_id, level, previous_level, reason, rule_version,"
-            " started_at) SELECT id, level, prev, reason, rv, $6 FROM unnest($1::uuid[],"
-            " $2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(id, level, prev, reason, rv)",
-            list(cols[0]),
-            list(cols[1]),
-            list(cols[2]),
-            list(cols[3]),
-            list(cols[4]),
-            now,
-        )
 
 
 async def list_history_by_item_ids(

@@ -53,11 +53,11 @@ async def publish(conn: asyncpg.Connection, env: Envelope, event: EventContract)
     ce = domain.to_cloud_event(env, event)
     if ce is None:
         return 0
-    seq = await store.insert_event(conn, ce)
+    seq, subscriptions = await store.insert_event(conn, ce)
     if seq is None:
         return 0  # already published (redelivered event)
     rows = []
-    for s in await store.subscriptions_for_type(conn, ce.type):
+    for s in subscriptions:
         scope = ClientScope(
             str(s["client_id"]),
             frozenset(s["client_units"]),

@@ -17,11 +17,22 @@ Row: TypeAlias = asyncpg.Record
 # --- the feed --------------------------------------------------------------------------
 
 
-async def insert_event(conn: asyncpg.Connection, ce: CloudEvent) -> int | None:
-    """Store a public event once; its seq, or None when it was already stored."""
-    seq = await conn.fetchval(
-        "INSERT INTO integration_events (id, type, subject, unit_ids, occurred_at, event)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING seq",
+# Active subscriptions of active clients that want the type $2, with the client scope.
+SUBSCRIPTIONS_FOR_TYPE = (
+    "SELECT s.id, s.unit_ids AS filter_units, c.id AS client_id,"
+    " c.unit_ids AS client_units, c.all_units, c.event_types AS client_types"
+    " FROM webhook_subscriptions s JOIN integration_clients c ON c.id = s.client_id"
+    " WHERE s.state = 'ACTIVE' AND c.active AND $2 = ANY(s.event_types)"
+)
+
+
+async def insert_event(conn: asyncpg.Connection, ce: CloudEvent) -> tuple[int | None, list[Row]]:
+    """Store a public event once: its seq and the active subscriptions that want its type,
+    in one round trip (ADR 0020); (None, []) when it was already stored."""
+    rows = await conn.fetch(
+        "WITH ev AS (INSERT INTO integration_events (id, type, subject, unit_ids, occurred_at,"
+        "  event) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING seq)"
+        f" SELECT ev.seq, subs.* FROM ev LEFT JOIN ({SUBSCRIPTIONS_FOR_TYPE}) subs ON true",
         UUID(ce.id),
         ce.type,
         ce.subject,
@@ -29,7 +40,9 @@ async def insert_event(conn: asyncpg.Connection, ce: CloudEvent) -> int | None:
         ce.time,
         ce.as_json(),
     )
-    return int(seq) if seq is not None else None
+    if not rows:
+        return None, []
+    return int(rows[0]["seq"]), [r for r in rows if r["id"] is not None]
 
 
 async def events_after(
@@ -160,19 +173,6 @@ async def set_subscription_state(
         sub_id,
         state,
         reason,
-    )
-
-
-async def subscriptions_for_type(conn: asyncpg.Connection, event_type: str) -> list[Row]:
-    """Active subscriptions of active clients that want this type, with the client scope."""
-    return list(
-        await conn.fetch(
-            "SELECT s.id, s.unit_ids AS filter_units, c.id AS client_id,"
-            " c.unit_ids AS client_units, c.all_units, c.event_types AS client_types"
-            " FROM webhook_subscriptions s JOIN integration_clients c ON c.id = s.client_id"
-            " WHERE s.state = 'ACTIVE' AND c.active AND $1 = ANY(s.event_types)",
-            event_type,
-        )
     )
 
 

@@ -29,6 +29,14 @@ async def rules_for(conn: asyncpg.Connection, source: str) -> RuleSettings:
     return _rules(await store.get_rules_for_source(conn, source))
 
 
+def rules_read_with(row: Mapping[str, Any]) -> RuleSettings:
+    """The settings a statement read along with its own row (``rules_version``,
+    ``rules_lag_tolerance``, ``rules_stall_cycles``; NULL when no row is in force)."""
+    if row["rules_version"] is None:
+        return DEFAULT_RULES
+    return RuleSettings(row["rules_lag_tolerance"], row["rules_stall_cycles"], row["rules_version"])
+
+
 async def current_rules(conn: asyncpg.Connection) -> tuple[dict[str, RuleSettings], RuleSettings]:
     """(per-source settings, the DEFAULT settings) as they stand now."""
     rows = {r["source"]: _rules(r) for r in await store.list_current_rules(conn)}

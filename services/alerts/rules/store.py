@@ -13,13 +13,18 @@ async def list_current_rules(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     )
 
 
-async def get_rules_for_source(conn: asyncpg.Connection, source: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT version, source, lag_tolerance, stall_cycles FROM rule_settings"
-        " WHERE source = $1 OR source = 'DEFAULT'"
-        " ORDER BY (source = 'DEFAULT'), version DESC LIMIT 1",
-        source,
+def rules_for_source_sql(source: str) -> str:
+    """The settings in force for ``source`` (an SQL expression: a parameter, or a column of
+    the statement this sub-select is joined into): the source's newest row, else DEFAULT's."""
+    return (
+        "SELECT r.version, r.lag_tolerance, r.stall_cycles FROM rule_settings r"
+        f" WHERE r.source = {source} OR r.source = 'DEFAULT'"
+        " ORDER BY (r.source = 'DEFAULT'), r.version DESC LIMIT 1"
     )
+
+
+async def get_rules_for_source(conn: asyncpg.Connection, source: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(rules_for_source_sql("$1"), source)
 
 
 async def insert_rules(

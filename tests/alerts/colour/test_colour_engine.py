@@ -267,14 +267,21 @@ async def test_rule_settings_are_versioned_and_office_only(
     CLOCK[0] = at("2018-06-15")
     item = with_progress(make_snapshot(source="KEY_WORK"), 55, at("2018-06-15", 9))
     other = with_progress(make_snapshot(source="OTHER"), 55, at("2018-06-15", 9))
+    # as a consumer does: the rules in force come back with the facts the upsert wrote
+    item_event = with_progress(make_snapshot(source="KEY_WORK"), 55, at("2018-06-15", 9))
+    other_event = with_progress(make_snapshot(source="OTHER"), 55, at("2018-06-15", 9))
     async with app.state.pool.acquire() as conn, conn.transaction():
         for i in (item, other):
             await service.project_item(conn, i, 1, CLOCK[0])
             await service.reevaluate(conn, UUID(i.id), CLOCK[0])
-    assert await level_of(app, item.id) == ("YELLOW", 1)
-    assert await level_of(app, other.id) == ("GREEN", 1)
-    assert (await history(app, item.id))[0]["rule_version"] == rule["version"]
-    assert (await history(app, other.id))[0]["rule_version"] == 1
+        for i in (item_event, other_event):
+            facts = await service.project_item(conn, i, 1, CLOCK[0])
+            await service.reevaluate(conn, UUID(i.id), CLOCK[0], facts)
+    for i, o in ((item, other), (item_event, other_event)):
+        assert await level_of(app, i.id) == ("YELLOW", 1)
+        assert await level_of(app, o.id) == ("GREEN", 1)
+        assert (await history(app, i.id))[0]["rule_version"] == rule["version"]
+        assert (await history(app, o.id))[0]["rule_version"] == 1
 
     await client(SET_RULE, {"input": {"source": "KEY_WORK", "lagTolerance": 10, "stallCycles": 2}})
     await sweep(app.state.pool, CLOCK[0])
