@@ -27,6 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
         ws="websockets-sansio",
     )
 

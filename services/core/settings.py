@@ -28,6 +28,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 0
+    # how long an idle keep-alive connection stays open. Longer than the gateway's own
+    # idle timeout (Node's http agent: 5 s): the client must be the one closing it, or a
+    # request sent on a pooled connection as the server shuts it fails ("socket hang up")
+    http_keep_alive_seconds: int = 75
     # /metrics on its own port (bound on ``host``), so that the NetworkPolicy can open
     # it to Prometheus without opening /graphql; 0 = /metrics on the service's port.
     metrics_port: int = 0
