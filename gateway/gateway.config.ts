@@ -152,6 +152,11 @@ export const gatewayConfig = defineConfig({
   graphiql: devMode ? { title: 'Ducha 督查' } : false,
   landingPage: false,
   gracefulShutdownTimeout: Number(env.GRACEFUL_SHUTDOWN_TIMEOUT_MS ?? 25000),
+  // Idle client connections are kept 75 s, longer than ingress-nginx keeps its idle upstream
+  // connections (60 s), so the proxy always closes first and never sends a request on a
+  // connection the gateway is closing (Node's default is 5 s; the same race between the
+  // gateway and the services is why they keep theirs 75 s too).
+  keepAliveTimeout: num('GATEWAY_KEEP_ALIVE_MS', 75_000),
   maskedErrors: true,
   blockFieldSuggestions: !devMode,
   maxDepth: num('GATEWAY_MAX_DEPTH', 10),

@@ -255,3 +255,39 @@ async def test_sse_subscriptions_refuse_missing_or_bad_tokens(
     async with http.stream("POST", prod_stack.gateway_url, json=subscription, headers=good) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
+
+
+async def _healthcheck_on(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    writer.write(b"GET /healthcheck HTTP/1.1\r\nHost: gateway\r\nConnection: keep-alive\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    fields = dict(
+        (k.strip().lower(), v.strip())
+        for k, _, v in (line.partition(b":") for line in head.split(b"\r\n")[1:] if line)
+    )
+    if fields.get(b"transfer-encoding") == b"chunked":
+        await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 10)
+    else:
+        await reader.readexactly(int(fields.get(b"content-length", b"0")))
+    return head.split(b"\r\n", 1)[0]
+
+
+@pytest.mark.e2e
+async def test_an_idle_client_connection_outlives_nodes_default_keep_alive(
+    prod_stack: Stack,
+) -> None:
+    """An ingress keeps idle upstream connections 60 s; the gateway must not close first.
+
+    With Node's default (5 s) the gateway closed idle connections while the proxy could
+    still pick one for a request, which then failed. The connection stays open through a
+    7 s idle spell and serves the next request.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", prod_stack.gateway_port)
+    try:
+        assert (await _healthcheck_on(reader, writer)).endswith(b"200 OK")
+        # the server closing the idle connection would end this read early with b""
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.read(1), 7)
+        assert (await _healthcheck_on(reader, writer)).endswith(b"200 OK")
+    finally:
+        writer.close()

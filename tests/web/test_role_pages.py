@@ -331,6 +331,10 @@ async def test_evaluation_office_pages(world: World, shots: Path) -> None:
     form = page.get_by_test_id("period-form")
     await form.get_by_label("名称").fill("本季度考核")
     start = form.get_by_label("开始日期")
+    await start.click()
+    # Element Plus leaves its picker panel an unnamed dialog; the app names it (lib/a11y.ts)
+    await expect(page.get_by_role("dialog", name="选择日期")).to_be_visible()
+    await no_serious_violations(page)
     await start.fill((today - timedelta(days=60)).isoformat())
     await start.press("Enter")
     end = form.get_by_label("结束日期")
@@ -339,7 +343,6 @@ async def test_evaluation_office_pages(world: World, shots: Path) -> None:
     await form.get_by_test_id("submit-period").click()
     await expect(page.get_by_role("status")).to_contain_text("已新建考核期「本季度考核」")
     await expect(page.get_by_test_id("periods")).to_contain_text("进行中")
-    # the date picker's panel (an unnamed dialog of Element Plus) has faded out
     await expect(page.locator(".el-picker__popper:visible")).to_have_count(0)
     await no_serious_violations(page)
 
