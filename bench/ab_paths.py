@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
+import orjson
 
-import services.stack as stack_module
 from bench.bench_paths import ITEM_GATEWAY, ITEM_SQL, UNIT_GATEWAY, seed
-from bench.support import embedded_servers, latency_summary
+from bench.lean_http import LeanClient
+from bench.support import embedded_servers, latency_summary, wait_http_ok
 from services.core.auth import mint_token
 from services.core.settings import Settings
 from services.registry import SERVICE_NAMES
@@ -70,18 +70,6 @@ def cpu_ms(pid: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])
     return total * 1000 / TICK
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 async def drive(
@@ -155,17 +143,17 @@ def main() -> None:
                 stack.procs.append(old)
                 pids["tasks-base"], urls["tasks-base"] = old.pid, f"http://127.0.0.1:{port}/graphql"
             for name, directory, env_extra in gateways():
-                stack_module.GATEWAY_DIR = directory.resolve()
                 stack.extra_env.update(env_extra)
-                stack.gateway_port = 0
-                proc = stack.start_gateway()
+                port = free_port()
+                proc = stack.spawn_gateway(port, directory.resolve(), f"gateway-{name}.log")
                 for key in env_extra:
                     stack.extra_env.pop(key)
-                pids[f"gateway {name}"], urls[f"gateway {name}"] = proc.pid, stack.gateway_url
-                stack.wait_ready(120)
-            stack.gateway_proc = None
+                pids[f"gateway {name}"] = proc.pid
+                urls[f"gateway {name}"] = f"http://127.0.0.1:{port}/graphql"
+                wait_http_ok(f"http://127.0.0.1:{port}/readiness", 120)
+            stack.wait_ready(120)
             if base_src:
-                wait_ready(urls["tasks-base"].replace("/graphql", "/readyz"))
+                wait_http_ok(urls["tasks-base"].replace("/graphql", "/readyz"))
             results = asyncio.run(run(settings, dsn, items, units, urls, pids))
         finally:
             stack.stop()
@@ -185,20 +173,16 @@ async def run(
     pids: dict[str, int],
 ) -> dict[str, dict[str, Any]]:
     token = mint_token(settings, str(uuid.uuid4()), ["SUPERVISION_OFFICE"])
-    client = httpx.AsyncClient(
-        headers={"authorization": f"Bearer {token}"},
-        limits=httpx.Limits(max_connections=64, keepalive_expiry=2),
-        timeout=60,
-    )
+    headers = {"authorization": f"Bearer {token}"}
+    http = {url: LeanClient(url, headers) for url in urls.values()}
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=16)
     assert pool is not None
 
     def query(url: str, text: str, pick: list[uuid.UUID], var: str) -> Call:
         async def call(rng: random.Random) -> None:
-            r = await client.post(
-                url, json={"query": text, "variables": {var: str(rng.choice(pick))}}
-            )
-            assert not r.json().get("errors"), r.text
+            body = {"query": text, "variables": {var: str(rng.choice(pick))}}
+            status, raw_body = await http[url].post(orjson.dumps(body))
+            assert status == 200 and not orjson.loads(raw_body).get("errors"), raw_body
 
         return call
 
@@ -207,7 +191,7 @@ async def run(
             await conn.fetchrow(ITEM_SQL, rng.choice(items))
 
     async def floor(rng: random.Random) -> None:
-        assert (await client.get(urls["tasks"].replace("/graphql", "/healthz"))).status_code == 200
+        assert (await http[urls["tasks"]].get("/healthz"))[0] == 200
 
     cases: list[tuple[str, Call, int | None]] = [
         ("item raw SQL", raw, None),
@@ -221,7 +205,8 @@ async def run(
     try:
         return await drive(cases)
     finally:
-        await client.aclose()
+        for c in http.values():
+            await c.aclose()
         await pool.close()
 
 

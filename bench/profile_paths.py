@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import orjson
 
 from bench.bench_alerts import event_latency
 from bench.bench_paths import (
@@ -41,6 +41,7 @@ from bench.bench_paths import (
     publish_backlog,
     seed,
 )
+from bench.lean_http import LeanClient
 from bench.support import embedded_servers
 from services.core.auth import mint_token
 from services.core.settings import Settings
@@ -146,12 +147,17 @@ async def drive(
     token = mint_token(settings, str(uuid.uuid4()), ["SUPERVISION_OFFICE"])
     rng = random.Random(way)
     done = 0
-    async with httpx.AsyncClient(headers={"authorization": f"Bearer {token}"}) as client:
+    headers = {"authorization": f"Bearer {token}"}
+    urls = (stack.gateway_url, stack.service_url("tasks"), stack.service_url("alerts"))
+    http = {url: LeanClient(url, headers) for url in urls}
+    try:
 
         async def gql(url: str, query: str, variables: dict[str, Any]) -> Any:
-            r = await client.post(url, json={"query": query, "variables": variables})
-            body = r.json()
-            assert not body.get("errors"), body
+            status, raw = await http[url].post(
+                orjson.dumps({"query": query, "variables": variables})
+            )
+            body = orjson.loads(raw)
+            assert status == 200 and not body.get("errors"), body
             return body["data"]
 
         deadline = time.perf_counter() + SECONDS
@@ -170,6 +176,9 @@ async def drive(
                 ]
                 await gql(stack.service_url("alerts"), UNIT_ALERTS, {"r": reps})
             done += 1
+    finally:
+        for c in http.values():
+            await c.aclose()
     return done
 
 

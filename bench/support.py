@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import statistics
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from services.core.embedded import EmbeddedNats, EmbeddedPostgres
 
@@ -43,3 +46,14 @@ def latency_summary(samples_ms: list[float], wall_seconds: float | None = None) 
     if wall_seconds:
         summary["throughput_per_s"] = round(len(ordered) / wall_seconds, 1)
     return summary
+
+
+def wait_http_ok(url: str, timeout: float = 60) -> None:
+    """Until ``url`` answers 200 (a process the bench started beside a Stack)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(url)

@@ -177,14 +177,24 @@ class Stack:
 
     def start_gateway(self, port: int | None = None) -> subprocess.Popen[bytes]:
         self.gateway_port = port or self.gateway_port or free_port()
+        proc = self.spawn_gateway(self.gateway_port, GATEWAY_DIR)
+        self.gateway_proc = proc
+        return proc
+
+    def spawn_gateway(
+        self, port: int, directory: Path, log_name: str = "gateway.log"
+    ) -> subprocess.Popen[bytes]:
+        """A Hive Gateway on ``port`` with the configuration in ``directory`` (its
+        gateway.config.ts; packages from gateway/node_modules) in front of this stack's
+        services. The bench starts a second one, with no plugins, beside the real one."""
         env = self.env()
-        env.update(PORT=str(self.gateway_port), HOST="127.0.0.1")
+        env.update(PORT=str(port), HOST="127.0.0.1")
         # Hive Gateway reads LOG_LEVEL too, with its own names.
         levels = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
         env["LOG_LEVEL"] = levels.get(env.get("LOG_LEVEL", "INFO").upper(), "info")
         for name, p in self.service_ports.items():
             env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{p}/graphql"
-        log = open(self.data_dir / "gateway.log", "ab")
+        log = open(self.data_dir / log_name, "ab")
         proc = subprocess.Popen(
             [
                 "node",
@@ -193,12 +203,11 @@ class Stack:
                 "supergraph",
             ],
             env=env,
-            cwd=GATEWAY_DIR,
+            cwd=directory,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
-        self.gateway_proc = proc
         return proc
 
     def _answers_for_us(self, url: str, expected: str | None) -> bool:
