@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,7 +41,7 @@ from services.core.auth import mint_token
 from services.core.bus import connect_nats
 from services.core.settings import Settings
 from services.registry import SERVICE_NAMES
-from services.stack import GATEWAY_DIR, Stack, free_port, migrate_all
+from services.stack import GATEWAY_DIR, ROOT, Stack, free_port, migrate_all
 
 UNITS = 90
 ITEMS = 2200
@@ -200,6 +202,7 @@ async def run(
     items: list[uuid.UUID],
     units: list[uuid.UUID],
     bare_url: str,
+    bare_sub_url: str,
 ) -> dict[str, Any]:
     token = mint_token(settings, str(uuid.uuid4()), ["SUPERVISION_OFFICE"])
     headers = {"authorization": f"Bearer {token}"}
@@ -209,6 +212,7 @@ async def run(
         for url in (
             stack.gateway_url,
             bare_url,
+            bare_sub_url,
             stack.service_url("tasks"),
             stack.service_url("alerts"),
         )
@@ -232,6 +236,9 @@ async def run(
         assert (
             await gql(stack.service_url("tasks"), ITEM_GATEWAY, {"id": str(rng.choice(items))})
         )["item"]
+
+    async def item_bare_sub(rng: random.Random) -> None:
+        assert (await gql(bare_sub_url, ITEM_GATEWAY, {"id": str(rng.choice(items))}))["item"]
 
     async def item_raw(rng: random.Random) -> None:
         async with pool.acquire() as conn:
@@ -259,6 +266,7 @@ async def run(
             "gateway": item_gateway,
             "bare": item_bare,
             "direct": item_direct,
+            "bare_sub": item_bare_sub,
             "raw": item_raw,
         },
         "unit_items": {
@@ -324,7 +332,8 @@ def figures(table: dict[str, Any]) -> dict[str, float]:
 
 def floors(table: dict[str, Any]) -> dict[str, tuple[float, str]]:
     """For the goals a configuration could be blamed for, the same figure where nothing of
-    Ducha's runs: the bare Hive Gateway (no plugin) and the bare HTTP round trip."""
+    Ducha's runs: the bare Hive Gateway (no plugin) and the bare Strawberry subgraph
+    (bench/bare_subgraph.py: the same query from the same SQL, nothing else)."""
 
     def p50(case: str, way: str, clients: int = 1) -> float:
         return float(table[f"{case}|{way}|{clients}|quiet"]["p50_ms"])
@@ -335,8 +344,8 @@ def floors(table: dict[str, Any]) -> dict[str, tuple[float, str]]:
     bare = "bare Hive Gateway"
     return {
         GOALS[0][0]: (
-            round(float(table["http_floor"]["p50_ms"]) - p50("item", "raw"), 3),
-            "HTTP round trip to /healthz − raw",
+            round(p50("item", "bare_sub") - p50("item", "raw"), 3),
+            "bare Strawberry subgraph − raw",
         ),
         GOALS[1][0]: (round(p50("item", "bare") / p50("item", "direct"), 2), bare),
         GOALS[2][0]: (round(p50("unit_items", "bare") / p50("unit_items", "direct"), 2), bare),
@@ -352,8 +361,8 @@ def met(value: float, goal: float, how: str) -> bool:
 def print_table(table: dict[str, Any], measured: dict[str, float]) -> None:
     print(
         f"{'case':<11} {'clients':>7} {'load':<8} {'gateway p50':>12} {'bare gw p50':>12}"
-        f" {'direct p50':>11} {'raw p50':>9} {'gw req/s':>9} {'bare req/s':>10}"
-        f" {'gw/direct':>9} {'bare/direct':>11}"
+        f" {'direct p50':>11} {'bare sub p50':>12} {'raw p50':>9} {'gw req/s':>9}"
+        f" {'bare req/s':>10} {'gw/direct':>9} {'bare/direct':>11}"
     )
     for case in ("item", "unit_items"):
         for load in ("quiet", "backlog"):
@@ -362,9 +371,11 @@ def print_table(table: dict[str, Any], measured: dict[str, float]) -> None:
                     table[f"{case}|{w}|{clients}|{load}"]
                     for w in ("gateway", "bare", "direct", "raw")
                 )
+                sub = table.get(f"{case}|bare_sub|{clients}|{load}")
+                sub_p50 = f"{sub['p50_ms']:>9} ms" if sub else f"{'-':>12}"
                 print(
                     f"{case:<11} {clients:>7} {load:<8} {gw['p50_ms']:>9} ms {bare['p50_ms']:>9} ms"
-                    f" {direct['p50_ms']:>8} ms {raw['p50_ms']:>6} ms"
+                    f" {direct['p50_ms']:>8} ms {sub_p50} {raw['p50_ms']:>6} ms"
                     f" {gw['throughput_per_s']:>9} {bare['throughput_per_s']:>10}"
                     f" {gw['p50_ms'] / direct['p50_ms']:>9.2f}"
                     f" {bare['p50_ms'] / direct['p50_ms']:>11.2f}"
@@ -435,7 +446,19 @@ def main(results: dict[str, Any]) -> None:
             stack.wait_ready(120)
             wait_http_ok(f"http://127.0.0.1:{bare_port}/readiness", 120)
             bare_url = f"http://127.0.0.1:{bare_port}/graphql"
-            measured_run = asyncio.run(run(stack, settings, items, units, bare_url))
+            bare_sub_port = free_port()
+            bare_sub_args = ["--port", str(bare_sub_port), "--dsn", dsn]
+            stack.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bench.bare_subgraph", *bare_sub_args],
+                    cwd=ROOT,
+                    stdout=(root / "bare-subgraph.log").open("ab"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            wait_http_ok(f"http://127.0.0.1:{bare_sub_port}/healthz", 60)
+            bare_sub_url = f"http://127.0.0.1:{bare_sub_port}/graphql"
+            measured_run = asyncio.run(run(stack, settings, items, units, bare_url, bare_sub_url))
         finally:
             stack.stop()
     measured = figures(measured_run["table"])

@@ -123,10 +123,7 @@ class ItemQuery:
     async def item(self, info: AppInfo, id: strawberry.ID) -> SupervisionItem | None:
         principal = info.context.require()
         # with leadUnit asked for, the item and its unit come in one round trip
-        if selects(info, "leadUnit"):
-            row = await loaders.item_with_lead_unit_by_id(info.context).load(id)
-        else:
-            row = await loaders.item_by_id(info.context).load(id)
+        row = await loaders.item_at_once(info.context, id, with_lead_unit=selects(info, "leadUnit"))
         if row is None or not sees_item(principal, row):
             return None
         return SupervisionItem.from_row(row)
