@@ -25,7 +25,7 @@ RUN npx vite build --logLevel warn
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
-COPY gateway/package.json gateway/gateway.config.ts gateway/edges.ts gateway/web.ts gateway/supergraph.graphql ./
+COPY gateway/package.json gateway/gateway.config.ts gateway/edges.ts gateway/web.ts gateway/token-cache.ts gateway/supergraph.graphql ./
 COPY --from=web /web/dist ./web
 ENV NODE_ENV=production \
     HOME=/tmp \

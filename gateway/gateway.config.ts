@@ -24,6 +24,7 @@ import {
   useResponseCap,
   useStableCodes,
 } from './edges.ts';
+import { useVerifiedTokenCache } from './token-cache.ts';
 import { useAuthRoutes, useInternalOnly, useWebApp } from './web.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -202,6 +203,9 @@ export const gatewayConfig = defineConfig({
     forward: { payload: true, token: true },
   },
   plugins: (ctx) => [
+    // before the JWT plugin: a token it already verified is not verified again until it
+    // expires (at most 5 minutes remembered)
+    useVerifiedTokenCache(num('GATEWAY_TOKEN_CACHE_ENTRIES', 10_000)),
     // Heavy operations (Excel imports and exports) are limited per caller; the limiter only
     // looks at operations that name one of them.
     onlyForFields(

@@ -43,8 +43,8 @@ def item_by_id(ctx: Context) -> DataLoader[str, Any]:
 async def item_at_once(ctx: Context, key: str, with_lead_unit: bool) -> Any:
     """One item by id (with its lead unit when asked), fetched now rather than through a
     batch: a root field asks for exactly one, and waiting for a batch to form costs a
-    scheduled task and a turn of the event loop for nothing (a third of the subgraph's own
-    time on a one-item request, ADR 0020). The rows prime ``item_by_id`` (and
+    scheduled task and a turn of the event loop for nothing (the loaders were 0.28 of the
+    1.95 sampled ms of a one-item request, ADR 0020). The rows prime ``item_by_id`` (and
     ``unit_by_id``), so anything else in the request asking for them finds them there."""
     ids = valid_uuids([key])
     if not ids:

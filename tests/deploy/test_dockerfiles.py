@@ -152,3 +152,23 @@ def test_gateway_image_entrypoint_matches_the_manifest() -> None:
     supergraph = find(resources, "ConfigMap", "ducha-gateway-config")["data"]["SUPERGRAPH_PATH"]
     assert f"SUPERGRAPH_PATH={supergraph}" in env
     assert supergraph.startswith(gateway["workingDir"] + "/")
+
+
+def test_gateway_image_holds_every_module_the_config_imports() -> None:
+    """gateway.config.ts and the modules it imports (and those import) are copied into the
+    image and let through the build context's ignore file."""
+    _, stages = parse_dockerfile(DEPLOY / "gateway.Dockerfile")
+    sources = copied_sources(stages[-1])
+    ignore = (DEPLOY / "gateway.Dockerfile.dockerignore").read_text(encoding="utf-8").split()
+    pending, seen = ["gateway.config.ts"], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        text = (ROOT / "gateway" / name).read_text(encoding="utf-8")
+        pending += re.findall(r"from '\./([\w.-]+\.ts)'", text)
+    assert {"edges.ts", "web.ts", "token-cache.ts"} <= seen
+    for name in seen:
+        assert f"gateway/{name}" in sources, name
+        assert f"!gateway/{name}" in ignore, name

@@ -22,7 +22,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import openpyxl
@@ -32,6 +32,7 @@ from graphql import GraphQLUnionType
 
 from services.contracts.alerts import LevelChanged
 from services.core.auth import Principal, Role
+from services.core.clock import today as district_today
 from services.core.graphql.context import Context
 from services.core.settings import Settings
 from services.registry import spec
@@ -39,7 +40,9 @@ from tests.support.servers import OFFICE_ID, GraphQLClient, running_service, tok
 
 SERVICES = ("tasks", "alerts", "evaluation")
 ITEMS = ("IA", "IB", "IAB")
-TODAY = date.today()
+# the district's date (Asia/Shanghai), as the services see it: the machine's UTC date
+# is the day before for eight hours of every day
+TODAY = district_today()
 
 
 @dataclass(frozen=True)

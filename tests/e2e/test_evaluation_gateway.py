@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import openpyxl
 
+from services.core.clock import today as district_today
 from services.core.settings import Settings
 from tests.support.servers import GraphQLClient, token, wait_for
 
@@ -35,7 +36,7 @@ async def test_ranking_and_files_through_the_gateway(
             PERSON, {"input": {"name": name, "unitId": unit_id, "roles": ["CADRE"], "rank": rank}}
         )
         people[name] = p["personCreate"]["person"]["id"]
-    today = datetime.now(UTC).date()
+    today = district_today()
     for owner, importance in (("赵一", 3), ("钱二", 1)):
         created = await gateway(
             ITEM,

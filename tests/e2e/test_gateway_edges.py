@@ -22,7 +22,7 @@ import websockets
 
 from services.core.settings import Settings
 from services.stack import Stack
-from tests.support.servers import running_platform, token
+from tests.support.servers import running_platform, token, wait_for
 
 PERSON = "fragment P on Person { id name performance { score lines { points } } }"
 UNIT = "fragment U on Unit { id name alertCounts { level count } }"
@@ -189,6 +189,42 @@ async def test_every_authentication_failure_is_401_unauthenticated(
         r, _ = await _post(http, prod_stack.gateway_url, "{ units { id } }", headers)
         assert r.status_code == 401, (name, r.status_code, r.text)
         assert _codes(r) == ["UNAUTHENTICATED"], (name, r.text)
+
+
+@pytest.mark.e2e
+async def test_a_remembered_token_is_refused_once_expired_or_changed(
+    prod_stack: Stack, http: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The gateway remembers the tokens it verified (gateway/token-cache.ts): still, the
+    moment one expires it is refused by the gateway itself, and a token with one byte
+    changed is another token, verified and refused."""
+    secret = settings.signing_secret()
+    exp = int(time.time()) + 4
+    claims = {"sub": "x", "roles": ["SUPERVISION_OFFICE"], "iss": "ducha", "aud": "ducha"}
+    good = jwt.encode({**claims, "exp": exp}, secret)
+    for _ in range(3):  # verified once, then remembered
+        r, _ = await _post(
+            http, prod_stack.gateway_url, "{ units { id } }", {"authorization": f"Bearer {good}"}
+        )
+        assert r.status_code == 200 and "errors" not in r.json(), r.text
+    head, payload, signature = good.split(".")
+    changed = f"{head}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    r, _ = await _post(
+        http, prod_stack.gateway_url, "{ units { id } }", {"authorization": f"Bearer {changed}"}
+    )
+    assert r.status_code == 401 and _codes(r) == ["UNAUTHENTICATED"], r.text
+
+    async def refused_by_the_gateway() -> httpx.Response | None:
+        r, _ = await _post(
+            http, prod_stack.gateway_url, "{ units { id } }", {"authorization": f"Bearer {good}"}
+        )
+        return r if r.status_code != 200 or "errors" in r.json() else None
+
+    r = await wait_for(refused_by_the_gateway, timeout=15, interval=0.2)
+    assert time.time() >= exp - 1
+    # the gateway's own refusal (a 401 before any subgraph is asked), not a subgraph's
+    assert r.status_code == 401 and _codes(r) == ["UNAUTHENTICATED"], r.text
+    assert r.json().get("data") is None
 
 
 @pytest.mark.e2e

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,12 +19,15 @@ import pytest
 import pytest_asyncio
 
 from services.core.calendar import add_workdays
+from services.core.clock import today as district_today
 from services.core.settings import Settings
 from services.stack import Stack
 from tests.support.servers import GraphQLClient, running_platform, token, wait_for
 from tests.tasks.lifecycle_support import call
 
-TODAY = date.today()
+# the district's date (Asia/Shanghai), as the services see it: the machine's UTC date
+# is the day before for eight hours of every day
+TODAY = district_today()
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from services.core.clock import today as district_today
 from services.core.settings import Settings
 from tests.support.servers import GraphQLClient, token
 from tests.tasks.lifecycle_support import DETAIL, call, call_raw
 
-TODAY = date.today()
+# the district's date (Asia/Shanghai), as the services see it: the machine's UTC date
+# is the day before for eight hours of every day
+TODAY = district_today()
 
 
 async def create(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import docx
 from openpyxl import Workbook, load_workbook
 
+from services.core.clock import today as district_today
 from services.core.settings import Settings
 from tests.support.servers import GraphQLClient, token
 
@@ -79,7 +80,7 @@ async def test_records_through_the_gateway(gateway: GraphQLClient, settings: Set
                     {"personId": head_id, "role": "UNIT_HEAD"},
                     {"personId": owner_id, "role": "OWNER"},
                 ],
-                "responseDeadline": (date.today() + timedelta(days=3)).isoformat(),
+                "responseDeadline": (district_today() + timedelta(days=3)).isoformat(),
             }
         },
     )

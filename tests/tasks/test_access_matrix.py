@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from services.core.auth import Principal, Role
+from services.core.clock import today as district_today
 from services.core.settings import Settings
 from services.tasks.access import Operation
 from services.tasks.items import service
@@ -27,7 +28,9 @@ from services.tasks.org import service as org_service
 from tests.support.servers import GraphQLClient, running_service, token
 from tests.tasks.lifecycle_support import call_raw
 
-TODAY = date.today()
+# the district's date (Asia/Shanghai), as the services see it: the machine's UTC date
+# is the day before for eight hours of every day
+TODAY = district_today()
 OFFICE = Principal(
     "00000000-0000-0000-0000-0000000000aa", roles=frozenset({Role.SUPERVISION_OFFICE})
 )

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest_asyncio
 
+from services.core.clock import today as district_today
 from services.core.db import connect
 from services.core.settings import Settings
 from tests.support.servers import running_service, token
 from tests.tasks.lifecycle_support import DETAIL, call
 from tests.tasks.support import make_item, make_person, make_unit
 
-TODAY = date.today()
+# the district's date (Asia/Shanghai), as the services see it: the machine's UTC date
+# is the day before for eight hours of every day
+TODAY = district_today()
 
 
 @pytest_asyncio.fixture(scope="module")

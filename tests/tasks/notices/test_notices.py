@@ -6,13 +6,14 @@ import base64
 import io
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import docx
 import pytest_asyncio
 
+from services.core.clock import today as district_today
 from services.core.db import connect
 from services.core.settings import Settings
 from tests.support.servers import GraphQLClient, running_service, token
@@ -40,7 +41,9 @@ mutation ($i: NoticeAcknowledgeInput!) {
   }
 }"""
 
-TODAY = date.today()
+# the district's date (Asia/Shanghai), as the services see it: the machine's UTC date
+# is the day before for eight hours of every day
+TODAY = district_today()
 
 
 @pytest_asyncio.fixture(scope="module")

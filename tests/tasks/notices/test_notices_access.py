@@ -10,13 +10,14 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from openpyxl import Workbook
 
+from services.core.clock import today as district_today
 from services.core.db import connect
 from services.core.settings import Settings
 from tests.support.servers import GraphQLClient, running_service, token
@@ -117,7 +118,7 @@ async def _issue(w: dict[str, Any], client: GraphQLClient) -> dict[str, Any]:
                     {"personId": w["head"], "role": "UNIT_HEAD"},
                     {"personId": w["owner"], "role": "OWNER"},
                 ],
-                "responseDeadline": (date.today() + timedelta(days=3)).isoformat(),
+                "responseDeadline": (district_today() + timedelta(days=3)).isoformat(),
             }
         },
     )
