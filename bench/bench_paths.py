@@ -3,7 +3,9 @@
 Two cases, each four ways — through Ducha's Hive Gateway, through a bare Hive Gateway (the
 same supergraph and planner with no plugin at all: gateway/bench-bare, the floor no gateway
 configuration can go below), straight to the subgraph(s) (the fetches the gateway's plan
-makes, back to back), and the raw SQL through asyncpg:
+makes, back to back), and the raw SQL through asyncpg; ``item`` also a fifth, a bare
+Strawberry subgraph answering the same query from the same SQL (bench/bare_subgraph.py, the
+floor under "direct"):
 
 - ``item``: one item by id with its lead unit (tasks only);
 - ``unit_items``: 20 items of a unit with their colour (tasks, then alerts ``_entities``).
