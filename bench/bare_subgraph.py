@@ -17,12 +17,13 @@ import argparse
 import contextlib
 import datetime
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import strawberry
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
@@ -76,9 +77,7 @@ def app(dsn: str) -> Starlette:
         finally:
             await app.state.pool.close()
 
-    async def healthz(request: Any) -> Any:
-        from starlette.responses import PlainTextResponse
-
+    async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
     schema = strawberry.federation.Schema(

@@ -24,7 +24,7 @@ from services.core.embedded import free_port
 from services.core.settings import Settings
 from services.stack import ROOT, Stack
 from tests.alerts.fakes import FakeSMTP, FakeWeCom
-from tests.support.servers import GraphQLClient, token, wait_for
+from tests.support.servers import GraphQLClient, running_platform, token, wait_for
 
 ROBOT_KEY = "e2e-robot-key"
 
@@ -77,34 +77,22 @@ def restart_alerts(stack: Stack, proc: subprocess.Popen[bytes], offset_days: flo
 
 @pytest.fixture(scope="module")
 def stack(settings: Settings, wecom: FakeWeCom, smtp: FakeSMTP) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={
-            "LOG_JSON": "false",
-            "OUTBOX_POLL_SECONDS": "0.5",
-            "WECOM_API_BASE": wecom.base,
-            "WECOM_ROBOT_BASE": wecom.robot_url,
-            "WECOM_CORP_ID": wecom.corp_id,
-            "WECOM_CORP_SECRET": wecom.corp_secret,
-            "WECOM_AGENT_ID": "1000002",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
-            "DELIVERY_INTERVAL_SECONDS": "0.3",
-            "REMINDER_SCAN_SECONDS": "2",
-        },
-    )
-    try:
-        s.start_service("tasks")
-        s.start_service("evaluation")
-        start_alerts(s, 0)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(
+        settings,
+        services=("tasks", "evaluation"),
+        start=lambda s: start_alerts(s, 0),
+        OUTBOX_POLL_SECONDS="0.5",
+        WECOM_API_BASE=wecom.base,
+        WECOM_ROBOT_BASE=wecom.robot_url,
+        WECOM_CORP_ID=wecom.corp_id,
+        WECOM_CORP_SECRET=wecom.corp_secret,
+        WECOM_AGENT_ID="1000002",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp.port),
+        DELIVERY_INTERVAL_SECONDS="0.3",
+        REMINDER_SCAN_SECONDS="2",
+    ) as s:
         yield s
-    finally:
-        s.stop()
 
 
 UNIT = """mutation($input: UnitCreateInput!) { unitCreate(input: $input) {

@@ -16,10 +16,9 @@ import pytest
 import pytest_asyncio
 
 from services.core.settings import Settings
-from services.registry import SERVICE_NAMES
 from services.stack import Stack
 from tests.e2e.test_tasks_lifecycle import create
-from tests.support.servers import GraphQLClient, token, wait_for
+from tests.support.servers import GraphQLClient, running_platform, token, wait_for
 from tests.tasks.lifecycle_support import call
 
 CLOCK_AT = "2018-06-29T09:00:00+08:00"
@@ -31,26 +30,13 @@ ALERT = """query($id: ID!) { item(id: $id) { alert { level timeInLevels { level 
 
 @pytest.fixture(scope="module")
 def demo_stack(settings: Settings) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={
-            "LOG_JSON": "false",
-            "OUTBOX_POLL_SECONDS": "0.5",
-            "CLOCK_AT": CLOCK_AT,
-            "CLOCK_ANCHOR": datetime.now(UTC).isoformat(),
-        },
-    )
-    try:
-        for name in SERVICE_NAMES:
-            s.start_service(name)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(
+        settings,
+        OUTBOX_POLL_SECONDS="0.5",
+        CLOCK_AT=CLOCK_AT,
+        CLOCK_ANCHOR=datetime.now(UTC).isoformat(),
+    ) as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -32,7 +32,7 @@ from services.stack import Stack
 from tests.alerts.reminders.test_house_style import assert_house_style
 from tests.e2e.test_alerts_reminders import restart_alerts, start_alerts
 from tests.e2e.test_tasks_records import workbook
-from tests.support.servers import GraphQLClient, token, wait_for
+from tests.support.servers import GraphQLClient, running_platform, token, wait_for
 from tests.tasks.lifecycle_support import call
 
 TAG = uuid.uuid4().hex[:4]
@@ -101,27 +101,15 @@ ITEMS = """query ($k: String!) { items(filter: {keyword: $k}, first: 50) { nodes
 
 @pytest.fixture(scope="module")
 def stack(settings: Settings) -> Iterator[Stack]:
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={
-            "LOG_JSON": "false",
-            "OUTBOX_POLL_SECONDS": "0.5",
-            "REMINDER_SCAN_SECONDS": "1",
-            "DELIVERY_INTERVAL_SECONDS": "0.3",
-        },
-    )
-    try:
-        s.start_service("tasks")
-        s.start_service("evaluation")
-        start_alerts(s, 0)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(
+        settings,
+        services=("tasks", "evaluation"),
+        start=lambda s: start_alerts(s, 0),
+        OUTBOX_POLL_SECONDS="0.5",
+        REMINDER_SCAN_SECONDS="1",
+        DELIVERY_INTERVAL_SECONDS="0.3",
+    ) as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import asyncpg
@@ -39,18 +39,30 @@ async def wait_for(
 
 
 @contextlib.contextmanager
-def running_platform(settings: Settings, **extra_env: str) -> Iterator[Stack]:
-    """The three services and the gateway as processes, on the test database and NATS."""
+def running_platform(
+    settings: Settings,
+    *,
+    services: Iterable[str] = SERVICE_NAMES,
+    start: Callable[[Stack], object] | None = None,
+    gateway_port: int = 0,
+    **extra_env: str,
+) -> Iterator[Stack]:
+    """The services (all three unless named) and the gateway as processes, on the test
+    database and NATS; ``start`` starts what runs another way (alerts on a moved clock)
+    before the gateway. ``extra_env``: the processes' settings."""
     s = Stack(
         data_dir=settings.data_dir,
         database_url=settings.require_database_url(),
         nats_url=settings.require_nats_url(),
         jwt_secret=settings.signing_secret(),
+        gateway_port=gateway_port,
         extra_env={"LOG_JSON": "false", **extra_env},
     )
     try:
-        for name in SERVICE_NAMES:
+        for name in services:
             s.start_service(name)
+        if start is not None:
+            start(s)
         s.start_gateway()
         s.wait_ready(120)
         yield s

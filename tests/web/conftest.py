@@ -14,8 +14,8 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
 from services.core.settings import Settings
-from services.registry import SERVICE_NAMES
 from services.stack import ROOT, Stack
+from tests.support.servers import running_platform
 
 WEB = ROOT / "web"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -51,21 +51,8 @@ def web_stack(settings: Settings) -> Iterator[Stack]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium fonts-noto-cjk (see .ci/run)")
     dist = ensure_web_build()
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
-        extra_env={"LOG_JSON": "false", "OUTBOX_POLL_SECONDS": "0.2", "WEB_DIST": str(dist)},
-    )
-    try:
-        for name in SERVICE_NAMES:
-            s.start_service(name)
-        s.start_gateway()
-        s.wait_ready(120)
+    with running_platform(settings, OUTBOX_POLL_SECONDS="0.2", WEB_DIST=str(dist)) as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -213,6 +213,9 @@ async def test_big_screen_shows_the_colour_change_by_subscription(
     assert elapsed <= 2.0, f"the colour change took {elapsed:.2f}s to reach the big screen"
     # the counts follow (re-read on the event)
     await expect(screen.get_by_test_id("count-GREEN")).to_have_text("1")
+    # no panel is left blank: with no red item, the red list says so
+    await expect(screen.get_by_test_id("count-RED")).to_have_text("0")
+    await expect(screen.get_by_test_id("newest-red")).to_have_text("暂无红色事项")
     await screenshot(screen, shots, "big-screen")
     violations = await serious_axe_violations(screen)
     assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)

@@ -20,7 +20,7 @@ from services.core.embedded import free_port
 from services.core.settings import Settings
 from services.stack import Stack
 from tests.alerts.fakes import FakeWeCom
-from tests.support.servers import GraphQLClient, token
+from tests.support.servers import GraphQLClient, running_platform, token
 from tests.tasks.support import make_unit
 from tests.web.conftest import CHROMIUM, ensure_web_build
 
@@ -46,31 +46,20 @@ def stack(settings: Settings, wecom: FakeWeCom) -> Iterator[Stack]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium fonts-noto-cjk (see .ci/run)")
     port = free_port()
-    s = Stack(
-        data_dir=settings.data_dir,
-        database_url=settings.require_database_url(),
-        nats_url=settings.require_nats_url(),
-        jwt_secret=settings.signing_secret(),
+    with running_platform(
+        settings,
+        services=("tasks",),
         gateway_port=port,
-        extra_env={
-            "LOG_JSON": "false",
-            "WEB_DIST": str(ensure_web_build()),
-            "WEB_BASE_URL": f"http://127.0.0.1:{port}",
-            "WECOM_API_BASE": wecom.base,
-            "WECOM_OAUTH_BASE": wecom.base,
-            "WECOM_SSO_BASE": wecom.base,
-            "WECOM_CORP_ID": wecom.corp_id,
-            "WECOM_CORP_SECRET": wecom.corp_secret,
-            "WECOM_AGENT_ID": "1000002",
-        },
-    )
-    try:
-        s.start_service("tasks")
-        s.start_gateway()
-        s.wait_ready(120)
+        WEB_DIST=str(ensure_web_build()),
+        WEB_BASE_URL=f"http://127.0.0.1:{port}",
+        WECOM_API_BASE=wecom.base,
+        WECOM_OAUTH_BASE=wecom.base,
+        WECOM_SSO_BASE=wecom.base,
+        WECOM_CORP_ID=wecom.corp_id,
+        WECOM_CORP_SECRET=wecom.corp_secret,
+        WECOM_AGENT_ID="1000002",
+    ) as s:
         yield s
-    finally:
-        s.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

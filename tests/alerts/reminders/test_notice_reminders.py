@@ -4,6 +4,7 @@ acknowledgement (tasks.notice.acknowledged) stops the recipient's reminder."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -16,7 +17,7 @@ from services.contracts import tasks as ev
 from services.core import clock
 from services.core.settings import Settings
 from tests.alerts.reminders.test_reminders import publish
-from tests.support.servers import running_service, wait_for
+from tests.support.servers import GraphQLClient, running_service, wait_for
 
 UNIT = str(uuid.uuid4())
 P = {n: str(uuid.uuid4()) for n in ("head", "sup", "owner", "leader")}
@@ -45,14 +46,16 @@ def snapshot() -> ev.ItemSnapshot:
     )
 
 
-@pytest_asyncio.fixture(scope="module")
-async def alerts(settings: Settings) -> AsyncIterator[Any]:
+@contextlib.asynccontextmanager
+async def notice_world(settings: Settings) -> AsyncIterator[tuple[Any, GraphQLClient]]:
+    """The alerts service in process on Monday 2018-06-11, with 金水源街道 and its head,
+    supervisor and cadre, and a leader: (app, its GraphQL client)."""
     config = settings.model_copy(
         update={"reminder_scan_seconds": 3600, "sweep_interval_seconds": 3600}
     )
     clock.set_clock(lambda: shanghai("2018-06-11"))  # Monday
     try:
-        async with running_service("alerts", config) as (app, _client):
+        async with running_service("alerts", config) as (app, client):
             unit = ev.UnitUpserted(
                 id=UNIT, code="N1", name="金水源街道", kind="STREET", category="街道"
             )
@@ -65,9 +68,15 @@ async def alerts(settings: Settings) -> AsyncIterator[Any]:
             ):
                 person = ev.PersonUpserted(id=P[name], name=name, unit_id=unit_id, roles=roles)
                 await publish(app, person.envelope(P[name], 1))
-            yield app
+            yield app, client
     finally:
         clock.set_clock(None)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def alerts(settings: Settings) -> AsyncIterator[Any]:
+    async with notice_world(settings) as (app, _client):
+        yield app
 
 
 async def inbox(app: Any, kind: str) -> dict[str, list[str]]:

@@ -13,11 +13,10 @@ import pytest_asyncio
 from services.alerts.reminders.notices import scan_notices
 from services.alerts.rules.domain import DEFAULT_TEMPLATES
 from services.contracts import tasks as ev
-from services.core import clock
 from services.core.settings import Settings
-from tests.alerts.reminders.test_notice_reminders import UNIT, P, shanghai
+from tests.alerts.reminders.test_notice_reminders import UNIT, P, notice_world, shanghai
 from tests.alerts.reminders.test_reminders import publish
-from tests.support.servers import GraphQLClient, running_service, token, wait_for
+from tests.support.servers import GraphQLClient, token, wait_for
 
 ITEM = str(uuid.uuid4())
 NOTICE = str(uuid.uuid4())
@@ -36,27 +35,8 @@ MINE = (
 
 @pytest_asyncio.fixture(scope="module")
 async def alerts(settings: Settings) -> AsyncIterator[tuple[Any, GraphQLClient]]:
-    config = settings.model_copy(
-        update={"reminder_scan_seconds": 3600, "sweep_interval_seconds": 3600}
-    )
-    clock.set_clock(lambda: shanghai("2018-06-11"))  # Monday
-    try:
-        async with running_service("alerts", config) as (app, client):
-            unit = ev.UnitUpserted(
-                id=UNIT, code="N1", name="金水源街道", kind="STREET", category="街道"
-            )
-            await publish(app, unit.envelope(UNIT, 1))
-            for name, roles, unit_id in (
-                ("head", ["UNIT_HEAD"], UNIT),
-                ("sup", ["UNIT_SUPERVISOR"], UNIT),
-                ("owner", ["CADRE"], UNIT),
-                ("leader", ["LEADER"], None),
-            ):
-                person = ev.PersonUpserted(id=P[name], name=name, unit_id=unit_id, roles=roles)
-                await publish(app, person.envelope(P[name], 1))
-            yield app, client
-    finally:
-        clock.set_clock(None)
+    async with notice_world(settings) as world:
+        yield world
 
 
 async def saved_versions(app: Any) -> int:

@@ -43,3 +43,26 @@ export function useMoveForm() {
 
   return { errors, formError, busy, run, reset };
 }
+
+/**
+ * Buttons in the rows of a table (approve, confirm, …): a refused action's message goes under
+ * its own row, in the row's words (the form message, else the first field's), and the other
+ * rows' messages are cleared.
+ */
+export function useRowActions(fallback = '操作失败') {
+  const rowError = ref<Record<string, string>>({});
+
+  /** Run the row's action; true unless its result is a typed refusal. */
+  async function act(id: string, exec: () => Promise<UserErrorLike | null | undefined>): Promise<boolean> {
+    rowError.value = {};
+    const result = await exec();
+    if (result && !result.__typename?.endsWith('Success')) {
+      const split = fieldErrors(result);
+      rowError.value = { [id]: split.form ?? Object.values(split.fields)[0] ?? fallback };
+      return false;
+    }
+    return true;
+  }
+
+  return { rowError, act };
+}
