@@ -115,6 +115,22 @@ class FaultReport:
                 f.write(json.dumps(self.__dict__) + "\n")
 
 
+async def quiet(platform: Platform) -> bool:
+    """Nothing is on its way: no consumer has a message pending or unacknowledged and no
+    outbox row waits. A baseline taken before that would count the commit of an event sent
+    before it (an earlier test's, a job's) as a duplicate."""
+    for service in ("tasks", "alerts"):
+        if await sql(platform, service, "SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+            return False
+    js = platform.apps["tasks"].state.js
+    for service in CONSUMING:
+        for c in consumers(platform, service):
+            info = await js.consumer_info(c.sub.stream, c.durable)
+            if info.num_pending or info.num_ack_pending:
+                return False
+    return True
+
+
 class Baseline:
     """Counters before the fault, so a test measures only its own events."""
 
@@ -282,6 +298,7 @@ def _ducha(env: dict[str, str], *args: str) -> str:
 async def test_nats_frozen_for_ten_seconds_is_noticed_and_caught_up(
     platform: Platform, mirror: StreamMirror
 ) -> None:
+    await wait_for(lambda: quiet(platform), timeout=60, interval=0.2)
     await mirror.refresh()
     base = Baseline(platform, mirror)
     office = platform.clients["tasks"]
@@ -312,10 +329,11 @@ async def test_nats_frozen_for_ten_seconds_is_noticed_and_caught_up(
 async def test_postgres_stopped_for_ten_seconds_with_events_queued_in_every_consumer(
     platform: Platform, mirror: StreamMirror
 ) -> None:
+    await wait_for(lambda: _ready(platform))
+    await wait_for(lambda: quiet(platform), timeout=60, interval=0.2)
     await mirror.refresh()
     base = Baseline(platform, mirror)
     tasks, alerts, _, _ = generated_history(seed=11, units=4, people=40, items=30)
-    await wait_for(lambda: _ready(platform))
     relay = platform.apps["tasks"].state.relay
     assert relay.listening
 
